@@ -1,0 +1,46 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"fullfrontend.be/infra/internal/repo"
+	"fullfrontend.be/infra/internal/toolchain"
+)
+
+func toolsCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "tools", Short: "Install and locate the pinned tool chain"}
+	var noApt bool
+	install := &cobra.Command{
+		Use:   "install [tool...]",
+		Short: "Build the pinned tools into the cache (idempotent) and install Debian packages",
+		RunE: func(c *cobra.Command, args []string) error {
+			root, err := repo.FromWD()
+			if err != nil {
+				return err
+			}
+			if !noApt && len(args) == 0 {
+				if err := toolchain.InstallApt(c.Context(), c.OutOrStdout(), toolchain.AptPackages()); err != nil {
+					return err
+				}
+			}
+			return toolchain.Installer{RepoRoot: root, Out: c.OutOrStdout()}.Install(c.Context(), args...)
+		},
+	}
+	install.Flags().BoolVar(&noApt, "no-apt", false, "skip the Debian packages")
+	bin := &cobra.Command{
+		Use:   "bin-dir",
+		Short: "Print the directory of the tool binaries (for PATH)",
+		RunE: func(c *cobra.Command, _ []string) error {
+			d, err := toolchain.BinDir()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.OutOrStdout(), d)
+			return nil
+		},
+	}
+	cmd.AddCommand(install, bin)
+	return cmd
+}

@@ -1,0 +1,100 @@
+// Package secretscan finds clear secrets among files git tracks or is about
+// to commit: clear tfvars, the wrapper's .secrets.auto.tfvars, state files,
+// age private keys, kubeconfigs, and *.enc files that are not SOPS ciphertext.
+// The pre-commit hook and a test over the tracked tree both use it.
+package secretscan
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"path"
+	"regexp"
+	"strings"
+
+	"fullfrontend.be/infra/internal/secrets"
+)
+
+// Finding is one problem in one file.
+type Finding struct {
+	Path   string
+	Reason string
+}
+
+func (f Finding) String() string { return f.Path + ": " + f.Reason }
+
+// namePatterns are files that hold clear secrets by their name alone.
+var namePatterns = []struct {
+	re     *regexp.Regexp
+	reason string
+}{
+	{regexp.MustCompile(`(^|/)secrets(\.[a-z0-9-]+)?\.tfvars$`), "clear secrets tfvars: encrypt it with bin/sops-encrypt.sh and commit only the .enc file"},
+	{regexp.MustCompile(`(^|/)[^/]*\.auto\.tfvars$`), "decrypted .auto.tfvars (written by scripts/tofu-secrets.sh): never commit it"},
+	{regexp.MustCompile(`\.tfstate(\.[^/]*)?$`), "OpenTofu state holds every secret of a stack: it lives in the backend, not in git"},
+	{regexp.MustCompile(`(^|/)(keys\.txt|[^/]*\.agekey)$`), "age key file: keep it in your password manager, not in git"},
+	{regexp.MustCompile(`(^|/)\.kube/|(^|/)kubeconfig[^/]*$`), "kubeconfig: regenerate it with doctl, never commit it"},
+}
+
+// Check inspects one file, given its path in the repository and its content.
+func Check(name string, content []byte) []Finding {
+	var out []Finding
+	for _, p := range namePatterns {
+		if p.re.MatchString(name) {
+			out = append(out, Finding{name, p.reason})
+		}
+	}
+	// Docs may describe the key format; any other file holding one leaks it.
+	if ext := path.Ext(name); ext != ".md" && realAgeKey.Match(content) {
+		out = append(out, Finding{name, "contains an age private key (AGE-SECRET-KEY-1...)"})
+	}
+	if strings.HasSuffix(name, ".enc") && !secrets.IsCiphertext(content) {
+		out = append(out, Finding{name, "named .enc but is not SOPS ciphertext: encrypt with bin/sops-encrypt.sh"})
+	}
+	return out
+}
+
+// realAgeKey matches a complete Bech32 age identity, not the bare prefix
+// that code and docs mention.
+var realAgeKey = regexp.MustCompile(`AGE-SECRET-KEY-1[023456789ACDEFGHJKLMNPQRSTUVWXYZ]{58}`)
+
+// Tracked checks every file git tracks in repoRoot, as the index holds it.
+func Tracked(repoRoot string) ([]Finding, error) {
+	return scan(repoRoot, "ls-files", "-z")
+}
+
+// Staged checks the files staged for the next commit, as staged.
+func Staged(repoRoot string) ([]Finding, error) {
+	return scan(repoRoot, "diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR")
+}
+
+// scan checks the files a git listing command names.
+func scan(repoRoot string, list ...string) ([]Finding, error) {
+	names, err := git(repoRoot, list...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for n := range strings.SplitSeq(string(names), "\x00") {
+		if n == "" {
+			continue
+		}
+		content, err := git(repoRoot, "show", ":"+n)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", n, err)
+		}
+		out = append(out, Check(n, content)...)
+	}
+	return out, nil
+}
+
+func git(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}

@@ -1,0 +1,69 @@
+package tofusecrets
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// declaredVariables lists the variables declared by the *.tf files of a root module.
+func declaredVariables(stackDir string) (map[string]bool, error) {
+	files, err := filepath.Glob(filepath.Join(stackDir, "*.tf"))
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", stackDir, err)
+	}
+	vars := map[string]bool{}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", f, err)
+		}
+		file, diags := hclsyntax.ParseConfig(src, f, hcl.InitialPos)
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("parse %s: %s", f, diags.Error())
+		}
+		for _, b := range file.Body.(*hclsyntax.Body).Blocks {
+			if b.Type == "variable" && len(b.Labels) == 1 {
+				vars[b.Labels[0]] = true
+			}
+		}
+	}
+	return vars, nil
+}
+
+// selectVariables keeps, from a clear tfvars document, the assignments of the
+// variables a stack declares. One secrets file serves both stacks, and
+// OpenTofu warns on every undeclared value; filtering also means a stack
+// never sees secrets it does not use. Assignments are copied byte for byte.
+func selectVariables(tfvars []byte, declared map[string]bool) (out []byte, kept []string, err error) {
+	file, diags := hclsyntax.ParseConfig(tfvars, "secrets.tfvars", hcl.InitialPos)
+	if diags.HasErrors() {
+		// The diagnostics quote the offending source line: keep secrets out of errors.
+		return nil, nil, fmt.Errorf("the decrypted secrets are not valid tfvars (HCL) near line %d: fix secrets.tfvars and encrypt it again", diags[0].Subject.Start.Line)
+	}
+	body := file.Body.(*hclsyntax.Body)
+	if len(body.Blocks) > 0 {
+		return nil, nil, fmt.Errorf("the decrypted secrets contain a block (line %d); tfvars hold only `name = value` assignments", body.Blocks[0].DefRange().Start.Line)
+	}
+	names := make([]string, 0, len(body.Attributes))
+	for name := range body.Attributes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var buf bytes.Buffer
+	for _, name := range names {
+		if !declared[name] {
+			continue
+		}
+		r := body.Attributes[name].SrcRange
+		buf.Write(tfvars[r.Start.Byte:r.End.Byte])
+		buf.WriteByte('\n')
+		kept = append(kept, name)
+	}
+	return buf.Bytes(), kept, nil
+}

@@ -1,0 +1,326 @@
+// Package tofusecrets is the seed's `scripts/tofu-secrets.sh`: it decrypts the
+// SOPS secrets, writes each stack's share into .secrets.auto.tfvars (mode
+// 0600), runs OpenTofu over the stacks of APP_ENV in order, forwards signals
+// to OpenTofu, and removes the clear file on every exit path it controls. A
+// file left by a run that was killed outright is removed, with a warning,
+// before the next run does anything else.
+package tofusecrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+
+	"fullfrontend.be/infra/internal/secrets"
+)
+
+// ClearFile is the decrypted tfvars file OpenTofu loads automatically.
+const ClearFile = ".secrets.auto.tfvars"
+
+// BackendOverride is the git-ignored file that swaps the S3 backend for a
+// local state file in dev. Override files replace the backend block whole.
+const BackendOverride = "backend_override.tf"
+
+// Actions are the OpenTofu commands the wrapper runs.
+var actions = []string{"plan", "apply", "destroy", "output"}
+
+// Stacks returns the root modules of env, in apply order: in prod the
+// cluster must exist before the platform's providers can reach it.
+func Stacks(env string) []string {
+	if env == "prod" {
+		return []string{"cluster", "platform"}
+	}
+	return []string{"platform"}
+}
+
+// ExitError carries the exit status the wrapper should end with.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode is the process status to exit with.
+func (e *ExitError) ExitCode() int { return e.Code }
+
+// Config is one wrapper run.
+type Config struct {
+	RepoRoot    string
+	AppEnv      string   // raw APP_ENV; empty means prod (seed default)
+	Action      string   // plan, apply, destroy or output
+	Args        []string // passed to OpenTofu after the action
+	SecretsFile string   // SOPS-encrypted tfvars; default <repo>/secrets.tfvars.enc
+	KeyFile     string   // age key file
+	Tofu        string   // OpenTofu binary; empty means not found
+	SOPS        secrets.SOPS
+	Env         []string // base environment of OpenTofu
+	Stdin       io.Reader
+	Stdout      io.Writer
+	Stderr      io.Writer
+	// Signals are forwarded to the running OpenTofu process.
+	Signals <-chan os.Signal
+	// Interactive is true when stdin is a terminal: the terminal then delivers
+	// Ctrl-C to OpenTofu itself, and forwarding it again would make OpenTofu
+	// abort without saving state (two interrupts mean "exit now").
+	Interactive bool
+}
+
+// Run executes the wrapper.
+func (c Config) Run(ctx context.Context) error {
+	// Before anything else: a clear file left by a killed run must not survive.
+	if err := c.removeStale(); err != nil {
+		return err
+	}
+	env, err := c.env()
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(actions, c.Action) {
+		return fmt.Errorf("unknown action %q: use one of %s (APP_ENV=%s ./scripts/tofu-secrets.sh plan)", c.Action, strings.Join(actions, ", "), env)
+	}
+	if c.Tofu == "" {
+		return errors.New("OpenTofu (tofu) not found: run `make tools` to build the pinned version into the tools cache, or set TOFU_BINARY")
+	}
+	if _, err := os.Stat(c.Tofu); err != nil {
+		return fmt.Errorf("OpenTofu binary %s: %w; run `make tools` or fix TOFU_BINARY", c.Tofu, err)
+	}
+	clear, err := c.SOPS.Decrypt(ctx, c.secretsFile(), c.KeyFile)
+	if err != nil {
+		return err
+	}
+
+	fw := newForwarder(c.Signals, c.Interactive)
+	defer fw.stop()
+
+	stacks := Stacks(env)
+	if c.Action == "destroy" {
+		slices.Reverse(stacks) // the platform lives inside the cluster
+	}
+	for _, s := range stacks {
+		if sig := fw.received(); sig != nil {
+			return interrupted(sig, s)
+		}
+		if err := c.runStack(env, s, clear, fw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c Config) env() (string, error) {
+	switch c.AppEnv {
+	case "prod", "dev":
+		return c.AppEnv, nil
+	case "":
+		if c.Action == "destroy" {
+			return "", errors.New("APP_ENV is not set: destroy needs it explicitly (APP_ENV=dev or APP_ENV=prod)")
+		}
+		fmt.Fprintln(c.Stderr, "tofu-secrets: APP_ENV not set, using prod (the seed's default)")
+		return "prod", nil
+	default:
+		return "", fmt.Errorf("APP_ENV=%q is not an environment: use APP_ENV=prod (DOKS) or APP_ENV=dev (local cluster)", c.AppEnv)
+	}
+}
+
+func (c Config) secretsFile() string {
+	if c.SecretsFile != "" {
+		return c.SecretsFile
+	}
+	return filepath.Join(c.RepoRoot, "secrets.tfvars.enc")
+}
+
+func (c Config) stackDir(s string) string { return filepath.Join(c.RepoRoot, "stacks", s) }
+
+// removeStale deletes clear files that a killed run left in any stack.
+func (c Config) removeStale() error {
+	dirs, err := filepath.Glob(filepath.Join(c.RepoRoot, "stacks", "*", ClearFile))
+	if err != nil {
+		return fmt.Errorf("look for stale secrets: %w", err)
+	}
+	for _, f := range dirs {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove stale clear secrets %s: %w (remove it by hand before anything else)", f, err)
+		}
+		fmt.Fprintf(c.Stderr, "tofu-secrets: warning: removed stale %s left by an interrupted run\n", rel(c.RepoRoot, f))
+	}
+	return nil
+}
+
+func (c Config) runStack(env, stack string, clear []byte, fw *forwarder) (err error) {
+	dir := c.stackDir(stack)
+	declared, err := declaredVariables(dir)
+	if err != nil {
+		return err
+	}
+	share, kept, err := selectVariables(clear, declared)
+	if err != nil {
+		return err
+	}
+	if err := c.setBackend(env, stack); err != nil {
+		return err
+	}
+	clearPath := filepath.Join(dir, ClearFile)
+	f, err := os.OpenFile(clearPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", rel(c.RepoRoot, clearPath), err)
+	}
+	defer func() {
+		if rmErr := os.Remove(clearPath); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+			err = errors.Join(err, fmt.Errorf("remove clear secrets %s: %w; DELETE IT BY HAND", clearPath, rmErr))
+		}
+	}()
+	_, werr := f.Write(share)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("write %s: %w", rel(c.RepoRoot, clearPath), werr)
+	}
+	fmt.Fprintf(c.Stderr, "tofu-secrets: %s/%s: %d secret variable(s) (%s)\n", env, stack, len(kept), strings.Join(kept, ", "))
+
+	base := append(slices.Clone(c.Env),
+		"TF_VAR_app_env="+env,
+		// One data dir per environment: switching APP_ENV never mixes backends.
+		"TF_DATA_DIR="+filepath.Join(dir, ".terraform-"+env),
+	)
+	steps := [][]string{{"init", "-input=false"}, append([]string{c.Action}, c.Args...)}
+	for _, args := range steps {
+		if sig := fw.received(); sig != nil {
+			return interrupted(sig, stack)
+		}
+		if err := c.tofu(dir, base, args, fw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setBackend writes the dev local-backend override, or removes it in prod.
+func (c Config) setBackend(env, stack string) error {
+	path := filepath.Join(c.stackDir(stack), BackendOverride)
+	if env == "prod" {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove dev backend override %s before a prod run: %w", path, err)
+		}
+		return nil
+	}
+	state := filepath.Join(c.RepoRoot, ".state", env, stack+".tfstate")
+	if err := os.MkdirAll(filepath.Dir(state), 0o700); err != nil {
+		return fmt.Errorf("create local state directory: %w", err)
+	}
+	content := fmt.Sprintf("# Written by scripts/tofu-secrets.sh for APP_ENV=%s; removed by a prod run. Do not commit.\nterraform {\n  backend \"local\" {\n    path = %q\n  }\n}\n", env, state)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		return fmt.Errorf("write dev backend override: %w", err)
+	}
+	return nil
+}
+
+func (c Config) tofu(dir string, env, args []string, fw *forwarder) error {
+	cmd := exec.Command(c.Tofu, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	// Off a terminal, OpenTofu gets its own process group so a signal sent
+	// to the wrapper's whole group reaches it once, through the forwarder.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: !c.Interactive}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start OpenTofu: %w", err)
+	}
+	fw.attach(cmd.Process)
+	err := cmd.Wait()
+	fw.attach(nil)
+	if sig := fw.received(); sig != nil {
+		return interrupted(sig, filepath.Base(dir))
+	}
+	if err != nil {
+		code := 1
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() > 0 {
+			code = ee.ExitCode()
+		}
+		return &ExitError{Code: code, Err: fmt.Errorf("tofu %s in stacks/%s failed (exit %d); clear secrets removed", args[0], filepath.Base(dir), code)}
+	}
+	return nil
+}
+
+func interrupted(sig os.Signal, stack string) error {
+	code := 130
+	if sig == syscall.SIGTERM {
+		code = 143
+	}
+	return &ExitError{Code: code, Err: fmt.Errorf("interrupted by %v during stacks/%s: OpenTofu was asked to stop, later stacks were not run, clear secrets removed", sig, stack)}
+}
+
+func rel(root, path string) string {
+	if r, err := filepath.Rel(root, path); err == nil {
+		return r
+	}
+	return path
+}
+
+// forwarder relays signals to the running OpenTofu process, once each.
+type forwarder struct {
+	mu          sync.Mutex
+	proc        *os.Process
+	sig         os.Signal
+	interactive bool
+	done        chan struct{}
+}
+
+func newForwarder(in <-chan os.Signal, interactive bool) *forwarder {
+	f := &forwarder{interactive: interactive, done: make(chan struct{})}
+	if in == nil {
+		return f
+	}
+	go func() {
+		for {
+			select {
+			case s := <-in:
+				f.deliver(s)
+			case <-f.done:
+				return
+			}
+		}
+	}()
+	return f
+}
+
+func (f *forwarder) deliver(s os.Signal) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sig == nil {
+		f.sig = s
+	}
+	// On a terminal, Ctrl-C already reached OpenTofu (same process group).
+	if f.proc != nil && !(f.interactive && s == os.Interrupt) {
+		_ = f.proc.Signal(s)
+	}
+}
+
+func (f *forwarder) attach(p *os.Process) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.proc = p
+	// A signal that arrived while OpenTofu was starting is passed on now.
+	if p != nil && f.sig != nil && !(f.interactive && f.sig == os.Interrupt) {
+		_ = p.Signal(f.sig)
+	}
+}
+
+func (f *forwarder) received() os.Signal {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sig
+}
+
+func (f *forwarder) stop() { close(f.done) }

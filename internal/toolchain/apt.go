@@ -1,0 +1,62 @@
+package toolchain
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// AptPackages are the Debian packages the tests need.
+func AptPackages() []string {
+	return []string{
+		"git",
+		"make",
+		"shellcheck", // lints the thin shell entry points
+	}
+}
+
+// missingPackages asks dpkg which of pkgs are not installed.
+func missingPackages(ctx context.Context, pkgs []string) []string {
+	var missing []string
+	for _, p := range pkgs {
+		out, err := exec.CommandContext(ctx, "dpkg-query", "-W", "-f=${Status}", p).Output()
+		if err != nil || !strings.Contains(string(out), "install ok installed") {
+			missing = append(missing, p)
+		}
+	}
+	return missing
+}
+
+// InstallApt installs the missing Debian packages with apt-get. It needs root;
+// as another user it names the command to run instead of failing half-way.
+func InstallApt(ctx context.Context, out io.Writer, pkgs []string) error {
+	if _, err := exec.LookPath("dpkg-query"); err != nil {
+		return fmt.Errorf("dpkg-query not found: install these packages with your system's package manager: %s", strings.Join(pkgs, " "))
+	}
+	missing := missingPackages(ctx, pkgs)
+	if len(missing) == 0 {
+		fmt.Fprintf(out, "tools: Debian packages present (%s)\n", strings.Join(pkgs, ", "))
+		return nil
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("Debian packages missing: %s; run: sudo apt-get update && sudo apt-get install -y %s",
+			strings.Join(missing, " "), strings.Join(missing, " "))
+	}
+	fmt.Fprintf(out, "tools: apt-get install %s\n", strings.Join(missing, " "))
+	run := func(args ...string) error {
+		cmd := exec.CommandContext(ctx, "apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		cmd.Stdout, cmd.Stderr = out, out
+		return cmd.Run()
+	}
+	if err := run("update", "-q"); err != nil {
+		return fmt.Errorf("apt-get update: %w", err)
+	}
+	if err := run(append([]string{"install", "-y", "-q", "--no-install-recommends"}, missing...)...); err != nil {
+		return fmt.Errorf("apt-get install %s: %w", strings.Join(missing, " "), err)
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+// Package toolchain builds and finds the command-line tools the project
+// runs (OpenTofu, sops, age, helm, kube-apiserver, etcd).
+//
+// Every tool is built from the Go module proxy through a small module under
+// tools/<name> whose go.mod and go.sum pin it, into a cache outside the clone
+// (by default $HOME/.cache/fullfrontend-infra/tools). A stamp beside each
+// binary records the hash of its go.mod and go.sum, so a second install is a
+// no-op and a version bump in go.mod rebuilds exactly that tool.
+package toolchain
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// DirEnv overrides the tools cache directory.
+const DirEnv = "INFRA_TOOLS_DIR"
+
+// Tool is one pinned tool built from its module under tools/.
+type Tool struct {
+	Name     string   // directory under tools/
+	Module   string   // module path whose required version is the tool's version
+	Packages []string // main packages to build
+	Binaries []string // files the build writes into the bin directory
+	LDFlags  string
+}
+
+// Tools returns the pinned tool set, in build order (fast ones first).
+func Tools() []Tool {
+	return []Tool{
+		{Name: "age", Module: "filippo.io/age", Packages: []string{"filippo.io/age/cmd/age", "filippo.io/age/cmd/age-keygen"}, Binaries: []string{"age", "age-keygen"}},
+		{Name: "sops", Module: "github.com/getsops/sops/v3", Packages: []string{"github.com/getsops/sops/v3/cmd/sops"}, Binaries: []string{"sops"}},
+		{Name: "helm", Module: "helm.sh/helm/v3", Packages: []string{"helm.sh/helm/v3/cmd/helm"}, Binaries: []string{"helm"}},
+		{Name: "tofu", Module: "github.com/opentofu/opentofu", Packages: []string{"github.com/opentofu/opentofu/cmd/tofu"}, Binaries: []string{"tofu"},
+			// Without it the binary reports itself as a -dev build.
+			LDFlags: "-X github.com/opentofu/opentofu/version.dev=no"},
+		{Name: "etcd", Module: "go.etcd.io/etcd/server/v3", Packages: []string{"go.etcd.io/etcd/server/v3"}, Binaries: []string{"etcd"}},
+		{Name: "kube", Module: "k8s.io/kubernetes", Packages: []string{"k8s.io/kubernetes/cmd/kube-apiserver"}, Binaries: []string{"kube-apiserver"}},
+	}
+}
+
+// Dir is the tools cache: $INFRA_TOOLS_DIR, else $HOME/.cache/fullfrontend-infra/tools.
+func Dir() (string, error) {
+	if d := os.Getenv(DirEnv); d != "" {
+		return filepath.Abs(d)
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("locate tools cache: %w (set %s)", err, DirEnv)
+	}
+	return filepath.Join(home, ".cache", "fullfrontend-infra", "tools"), nil
+}
+
+// BinDir is where the tool binaries live.
+func BinDir() (string, error) {
+	d, err := Dir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "bin"), nil
+}
+
+// ErrNotFound is returned by Lookup for a tool that is neither in the cache nor on PATH.
+var ErrNotFound = errors.New("tool not found")
+
+// Lookup finds a binary in the tools cache first, then on PATH.
+func Lookup(binary string) (string, error) {
+	if bin, err := BinDir(); err == nil {
+		p := filepath.Join(bin, binary)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath(binary); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("%w: %s is neither in the tools cache nor on PATH; run `make tools` (or `go run ./cmd/infra tools install`)", ErrNotFound, binary)
+}
+
+// Version reads the version that tools/<name>/go.mod requires of t.Module.
+func (t Tool) Version(repoRoot string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "tools", t.Name, "go.mod"))
+	if err != nil {
+		return "", fmt.Errorf("read pin of %s: %w", t.Name, err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require "))
+		if len(f) >= 2 && f[0] == t.Module {
+			return f[1], nil
+		}
+	}
+	return "", fmt.Errorf("tools/%s/go.mod does not require %s", t.Name, t.Module)
+}
+
+// stamp identifies a build: the pin files and the flags.
+func (t Tool) stamp(repoRoot string) (string, error) {
+	h := sha256.New()
+	for _, f := range []string{"go.mod", "go.sum"} {
+		data, err := os.ReadFile(filepath.Join(repoRoot, "tools", t.Name, f))
+		if err != nil {
+			return "", fmt.Errorf("read pin of %s: %w", t.Name, err)
+		}
+		h.Write(data)
+	}
+	h.Write([]byte(t.LDFlags))
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Installer builds tools into the cache.
+type Installer struct {
+	RepoRoot  string
+	Out       io.Writer
+	Heartbeat time.Duration // progress line interval during a build; 0 means 20s
+}
+
+// Install builds every tool whose stamp is missing or stale. names limits it
+// to those tools; empty means all.
+func (in Installer) Install(ctx context.Context, names ...string) error {
+	bin, err := BinDir()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return fmt.Errorf("create tools cache: %w", err)
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	known := map[string]bool{}
+	for _, t := range Tools() {
+		known[t.Name] = true
+		if len(want) > 0 && !want[t.Name] {
+			continue
+		}
+		if err := in.installOne(ctx, t, bin); err != nil {
+			return err
+		}
+	}
+	for n := range want {
+		if !known[n] {
+			return fmt.Errorf("unknown tool %q (known: age, sops, helm, tofu, etcd, kube)", n)
+		}
+	}
+	return nil
+}
+
+func (in Installer) installOne(ctx context.Context, t Tool, bin string) error {
+	version, err := t.Version(in.RepoRoot)
+	if err != nil {
+		return err
+	}
+	stamp, err := t.stamp(in.RepoRoot)
+	if err != nil {
+		return err
+	}
+	stampFile := filepath.Join(bin, "."+t.Name+".stamp")
+	if cur, err := os.ReadFile(stampFile); err == nil && strings.TrimSpace(string(cur)) == stamp && allExist(bin, t.Binaries) {
+		fmt.Fprintf(in.Out, "tools: %s %s up to date\n", t.Name, version)
+		return nil
+	}
+	fmt.Fprintf(in.Out, "tools: building %s %s (first build of a large tool takes minutes)\n", t.Name, version)
+	// Build into a scratch directory and move the binaries in afterwards so
+	// an interrupted build never leaves a half-written binary behind a stamp.
+	tmp, err := os.MkdirTemp(bin, ".build-"+t.Name+"-")
+	if err != nil {
+		return fmt.Errorf("build %s: %w", t.Name, err)
+	}
+	defer os.RemoveAll(tmp)
+
+	args := []string{"build", "-trimpath", "-o", tmp + string(os.PathSeparator)}
+	if t.LDFlags != "" {
+		args = append(args, "-ldflags", t.LDFlags)
+	}
+	args = append(args, t.Packages...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = filepath.Join(in.RepoRoot, "tools", t.Name)
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "CGO_ENABLED=0")
+	var stderr strings.Builder
+	cmd.Stdout = in.Out
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("build %s: start go: %w", t.Name, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	beat := in.Heartbeat
+	if beat == 0 {
+		beat = 20 * time.Second
+	}
+	tick := time.NewTicker(beat)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("build %s %s in tools/%s failed: %w\n%s", t.Name, version, t.Name, err, stderr.String())
+			}
+			for _, b := range t.Binaries {
+				if err := os.Rename(filepath.Join(tmp, b), filepath.Join(bin, b)); err != nil {
+					return fmt.Errorf("install %s: %w", b, err)
+				}
+			}
+			if err := os.WriteFile(stampFile, []byte(stamp+"\n"), 0o644); err != nil {
+				return fmt.Errorf("write stamp of %s: %w", t.Name, err)
+			}
+			fmt.Fprintf(in.Out, "tools: built %s %s in %s\n", t.Name, version, time.Since(start).Round(time.Second))
+			return nil
+		case <-tick.C:
+			fmt.Fprintf(in.Out, "tools:   still building %s (%s)\n", t.Name, time.Since(start).Round(time.Second))
+		}
+	}
+}
+
+func allExist(dir string, names []string) bool {
+	for _, n := range names {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,19 @@
+variable "app_env" {
+  description = "Environment: prod (DOKS) or dev (local cluster). Validated by the calling stack."
+  type        = string
+}
+
+variable "root_domain_prod" {
+  description = "Root domain of the prod environment."
+  type        = string
+}
+
+variable "root_domain_dev" {
+  description = "Root domain of the dev environment."
+  type        = string
+}
+
+variable "repo_root" {
+  description = "Absolute path of the repository checkout (prod kubeconfig lives in <repo>/.kube/config)."
+  type        = string
+}

@@ -1,0 +1,24 @@
+output "app_env" {
+  description = "Environment this state belongs to."
+  value       = var.app_env
+}
+
+output "root_domain" {
+  description = "Root domain of the environment."
+  value       = module.env.root_domain
+}
+
+output "fqdns" {
+  description = "Every FQDN of the seed's table, derived from root_domain only."
+  value       = module.env.fqdns
+}
+
+output "features" {
+  description = "What this environment deploys: DOKS, cert-manager and external-dns in prod only; Velero everywhere."
+  value       = module.env.features
+}
+
+output "kubeconfig_path" {
+  description = "Kubeconfig the providers use: <repo>/.kube/config in prod, ~/.kube/config in dev."
+  value       = module.env.kubeconfig_path
+}

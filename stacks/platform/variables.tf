@@ -1,0 +1,81 @@
+variable "app_env" {
+  description = "Environment (APP_ENV): prod (DOKS) or dev (local cluster)."
+  type        = string
+  default     = "prod"
+  validation {
+    condition     = contains(["prod", "dev"], var.app_env)
+    error_message = "app_env must be \"prod\" or \"dev\" (set APP_ENV=prod or APP_ENV=dev)."
+  }
+}
+
+variable "root_domain_prod" {
+  description = "Root domain of prod; every FQDN derives from it."
+  type        = string
+  default     = "fullfrontend.be"
+  validation {
+    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", var.root_domain_prod)) && length(var.root_domain_prod) <= 253
+    error_message = "root_domain_prod must be a lower-case DNS name with at least two labels, without scheme, port or trailing dot (for example fullfrontend.be)."
+  }
+}
+
+variable "root_domain_dev" {
+  description = "Root domain of dev; every FQDN derives from it."
+  type        = string
+  default     = "fullfrontend.kube"
+  validation {
+    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", var.root_domain_dev)) && length(var.root_domain_dev) <= 253
+    error_message = "root_domain_dev must be a lower-case DNS name with at least two labels, without scheme, port or trailing dot (for example fullfrontend.kube)."
+  }
+}
+
+variable "kube_context" {
+  description = "Kubeconfig context to use; null takes the file's current context (dev: for example docker-desktop)."
+  type        = string
+  default     = null
+}
+
+variable "spaces_region" {
+  description = "Region of the Spaces endpoint that holds the state bucket."
+  type        = string
+  default     = "fra1"
+  validation {
+    condition     = can(regex("^[a-z]{3}[0-9]$", var.spaces_region))
+    error_message = "spaces_region must be a Spaces region slug such as fra1 or ams3."
+  }
+}
+
+variable "state_bucket" {
+  description = "Spaces bucket holding the OpenTofu state (prod)."
+  type        = string
+  default     = "fullfrontend-tofu-state"
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.state_bucket))
+    error_message = "state_bucket must be 3-63 characters of lower-case letters, digits and hyphens."
+  }
+}
+
+# Secrets: from secrets.tfvars.enc through scripts/tofu-secrets.sh.
+
+variable "spaces_access_key_id" {
+  description = "Spaces access key id (prod state backend). Unused in dev, where the state is a local file."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
+variable "spaces_secret_access_key" {
+  description = "Spaces secret access key (prod state backend). Unused in dev."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
+variable "state_encryption_passphrase" {
+  description = "Passphrase of OpenTofu's state and plan encryption (pbkdf2, at least 16 characters)."
+  type        = string
+  sensitive   = true
+  validation {
+    condition     = length(var.state_encryption_passphrase) >= 16
+    error_message = "state_encryption_passphrase must be at least 16 characters (pbkdf2 refuses shorter ones)."
+  }
+}
