@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"fullfrontend.be/infra/internal/repo"
 	"fullfrontend.be/infra/internal/secrets"
@@ -63,14 +64,8 @@ on success, failure, SIGINT and SIGTERM. TOFU_BINARY overrides the OpenTofu bina
 				Stdout:      c.OutOrStdout(),
 				Stderr:      c.ErrOrStderr(),
 				Signals:     sigs,
-				Interactive: isTerminal(os.Stdin),
+				Interactive: term.IsTerminal(int(os.Stdin.Fd())),
 			}.Run(c.Context())
 		},
 	}
-}
-
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -15,9 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -27,24 +29,23 @@ const DirEnv = "INFRA_TOOLS_DIR"
 
 // Tool is one pinned tool built from its module under tools/.
 type Tool struct {
-	Name     string   // directory under tools/
-	Module   string   // module path whose required version is the tool's version
-	Packages []string // main packages to build
-	Binaries []string // files the build writes into the bin directory
+	Name     string            // directory under tools/
+	Module   string            // module path whose required version is the tool's version
+	Binaries map[string]string // binary name -> main package
 	LDFlags  string
 }
 
 // Tools returns the pinned tool set, in build order (fast ones first).
 func Tools() []Tool {
 	return []Tool{
-		{Name: "age", Module: "filippo.io/age", Packages: []string{"filippo.io/age/cmd/age", "filippo.io/age/cmd/age-keygen"}, Binaries: []string{"age", "age-keygen"}},
-		{Name: "sops", Module: "github.com/getsops/sops/v3", Packages: []string{"github.com/getsops/sops/v3/cmd/sops"}, Binaries: []string{"sops"}},
-		{Name: "helm", Module: "helm.sh/helm/v3", Packages: []string{"helm.sh/helm/v3/cmd/helm"}, Binaries: []string{"helm"}},
-		{Name: "tofu", Module: "github.com/opentofu/opentofu", Packages: []string{"github.com/opentofu/opentofu/cmd/tofu"}, Binaries: []string{"tofu"},
+		{Name: "age", Module: "filippo.io/age", Binaries: map[string]string{"age": "filippo.io/age/cmd/age", "age-keygen": "filippo.io/age/cmd/age-keygen"}},
+		{Name: "sops", Module: "github.com/getsops/sops/v3", Binaries: map[string]string{"sops": "github.com/getsops/sops/v3/cmd/sops"}},
+		{Name: "helm", Module: "helm.sh/helm/v3", Binaries: map[string]string{"helm": "helm.sh/helm/v3/cmd/helm"}},
+		{Name: "tofu", Module: "github.com/opentofu/opentofu", Binaries: map[string]string{"tofu": "github.com/opentofu/opentofu/cmd/tofu"},
 			// Without it the binary reports itself as a -dev build.
 			LDFlags: "-X github.com/opentofu/opentofu/version.dev=no"},
-		{Name: "etcd", Module: "go.etcd.io/etcd/server/v3", Packages: []string{"go.etcd.io/etcd/server/v3"}, Binaries: []string{"etcd"}},
-		{Name: "kube", Module: "k8s.io/kubernetes", Packages: []string{"k8s.io/kubernetes/cmd/kube-apiserver"}, Binaries: []string{"kube-apiserver"}},
+		{Name: "etcd", Module: "go.etcd.io/etcd/server/v3", Binaries: map[string]string{"etcd": "go.etcd.io/etcd/server/v3"}},
+		{Name: "kube", Module: "k8s.io/kubernetes", Binaries: map[string]string{"kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver"}},
 	}
 }
 
@@ -120,6 +121,7 @@ type Installer struct {
 	RepoRoot  string
 	Out       io.Writer
 	Heartbeat time.Duration // progress line interval during a build; 0 means 20s
+	Tools     []Tool        // nil means Tools()
 }
 
 // Install builds every tool whose stamp is missing or stale. names limits it
@@ -136,8 +138,12 @@ func (in Installer) Install(ctx context.Context, names ...string) error {
 	for _, n := range names {
 		want[n] = true
 	}
+	set := in.Tools
+	if set == nil {
+		set = Tools()
+	}
 	known := map[string]bool{}
-	for _, t := range Tools() {
+	for _, t := range set {
 		known[t.Name] = true
 		if len(want) > 0 && !want[t.Name] {
 			continue
@@ -148,7 +154,7 @@ func (in Installer) Install(ctx context.Context, names ...string) error {
 	}
 	for n := range want {
 		if !known[n] {
-			return fmt.Errorf("unknown tool %q (known: age, sops, helm, tofu, etcd, kube)", n)
+			return fmt.Errorf("unknown tool %q: the tools are the directories under tools/", n)
 		}
 	}
 	return nil
@@ -168,7 +174,7 @@ func (in Installer) installOne(ctx context.Context, t Tool, bin string) error {
 		fmt.Fprintf(in.Out, "tools: %s %s up to date\n", t.Name, version)
 		return nil
 	}
-	fmt.Fprintf(in.Out, "tools: building %s %s (first build of a large tool takes minutes)\n", t.Name, version)
+	fmt.Fprintf(in.Out, "tools: building %s %s (a cold build of tofu or kube-apiserver takes minutes)\n", t.Name, version)
 	// Build into a scratch directory and move the binaries in afterwards so
 	// an interrupted build never leaves a half-written binary behind a stamp.
 	tmp, err := os.MkdirTemp(bin, ".build-"+t.Name+"-")
@@ -177,18 +183,36 @@ func (in Installer) installOne(ctx context.Context, t Tool, bin string) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	args := []string{"build", "-trimpath", "-o", tmp + string(os.PathSeparator)}
+	start := time.Now()
+	for _, b := range slices.Sorted(maps.Keys(t.Binaries)) {
+		if err := in.build(ctx, t, version, t.Binaries[b], filepath.Join(tmp, b), start); err != nil {
+			return err
+		}
+	}
+	for b := range t.Binaries {
+		if err := os.Rename(filepath.Join(tmp, b), filepath.Join(bin, b)); err != nil {
+			return fmt.Errorf("install %s: %w", b, err)
+		}
+	}
+	if err := os.WriteFile(stampFile, []byte(stamp+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write stamp of %s: %w", t.Name, err)
+	}
+	fmt.Fprintf(in.Out, "tools: built %s %s in %s\n", t.Name, version, time.Since(start).Round(time.Second))
+	return nil
+}
+
+// build compiles one main package to out, printing a heartbeat while it runs.
+func (in Installer) build(ctx context.Context, t Tool, version, pkg, out string, start time.Time) error {
+	args := []string{"build", "-trimpath", "-o", out}
 	if t.LDFlags != "" {
 		args = append(args, "-ldflags", t.LDFlags)
 	}
-	args = append(args, t.Packages...)
-	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
 	cmd.Dir = filepath.Join(in.RepoRoot, "tools", t.Name)
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "CGO_ENABLED=0")
 	var stderr strings.Builder
 	cmd.Stdout = in.Out
 	cmd.Stderr = &stderr
-	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("build %s: start go: %w", t.Name, err)
 	}
@@ -204,17 +228,8 @@ func (in Installer) installOne(ctx context.Context, t Tool, bin string) error {
 		select {
 		case err := <-done:
 			if err != nil {
-				return fmt.Errorf("build %s %s in tools/%s failed: %w\n%s", t.Name, version, t.Name, err, stderr.String())
+				return fmt.Errorf("build %s %s (%s) in tools/%s failed: %w\n%s", t.Name, version, pkg, t.Name, err, stderr.String())
 			}
-			for _, b := range t.Binaries {
-				if err := os.Rename(filepath.Join(tmp, b), filepath.Join(bin, b)); err != nil {
-					return fmt.Errorf("install %s: %w", b, err)
-				}
-			}
-			if err := os.WriteFile(stampFile, []byte(stamp+"\n"), 0o644); err != nil {
-				return fmt.Errorf("write stamp of %s: %w", t.Name, err)
-			}
-			fmt.Fprintf(in.Out, "tools: built %s %s in %s\n", t.Name, version, time.Since(start).Round(time.Second))
 			return nil
 		case <-tick.C:
 			fmt.Fprintf(in.Out, "tools:   still building %s (%s)\n", t.Name, time.Since(start).Round(time.Second))
@@ -222,8 +237,8 @@ func (in Installer) installOne(ctx context.Context, t Tool, bin string) error {
 	}
 }
 
-func allExist(dir string, names []string) bool {
-	for _, n := range names {
+func allExist(dir string, names map[string]string) bool {
+	for n := range names {
 		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
 			return false
 		}
