@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"fullfrontend.be/infra/internal/toolchain"
+	"fullfrontend.be/infra/internal/testenv"
 )
 
 func TestInitKeyNeverOverwrites(t *testing.T) {
@@ -90,7 +90,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	bin := toolchain.Require(t, "sops")
+	bin := testenv.Tool(t, "sops")
 	dir := t.TempDir()
 	policy, err := filepath.Abs("../../sops.yaml")
 	if err != nil {

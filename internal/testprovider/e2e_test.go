@@ -1,110 +1,14 @@
-package testprovider
+package testprovider_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"fullfrontend.be/infra/internal/repo"
-	"fullfrontend.be/infra/internal/toolchain"
+	"fullfrontend.be/infra/internal/tofutest"
 )
-
-// tofuEnv is an installed test provider mirror and the environment that
-// makes tofu use it and nothing else.
-type tofuEnv struct {
-	tofu string
-	env  []string
-}
-
-// setupTofu finds tofu, builds the test provider and installs the mirror of
-// all shared schemas. Without tofu it fails on CI and skips elsewhere.
-func setupTofu(t *testing.T) *tofuEnv {
-	t.Helper()
-	tofu, err := toolchain.Lookup("tofu")
-	if err != nil {
-		if errors.Is(err, toolchain.ErrNotFound) && os.Getenv("CI") != "true" {
-			t.Skip(err)
-		}
-		t.Fatal(err)
-	}
-	schemas := sharedSchemasDir(t)
-	root, err := repo.FromWD()
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	bin, err := Build(ctx, root, filepath.Join(work, "bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mirror := filepath.Join(work, "mirror")
-	providers, err := InstallMirror(mirror, schemas, bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range providers {
-		t.Logf("mirror: %s %s", p.Address, p.Version)
-	}
-	cliConfig := filepath.Join(work, "tofu.tfrc")
-	if err := WriteCLIConfig(cliConfig, mirror); err != nil {
-		t.Fatal(err)
-	}
-	home := filepath.Join(work, "home")
-	if err := os.Mkdir(home, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// A fresh environment: nothing of the user's tofu setup (plugin cache,
-	// credentials, CLI config in HOME) may leak in.
-	return &tofuEnv{tofu: tofu, env: []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		"TMPDIR=" + os.TempDir(),
-		"TF_CLI_CONFIG_FILE=" + cliConfig,
-		"TF_IN_AUTOMATION=1",
-	}}
-}
-
-// run runs tofu in dir and returns its exit code and combined output.
-func (e *tofuEnv) run(t *testing.T, dir string, args ...string) (int, string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, e.tofu, args...)
-	cmd.Dir = dir
-	cmd.Env = e.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, out.String()
-	case errors.As(err, &exit):
-		return exit.ExitCode(), out.String()
-	default:
-		t.Fatalf("tofu %s: %v\n%s", strings.Join(args, " "), err, out.String())
-		return -1, ""
-	}
-}
-
-// mustRun runs tofu and fails the test unless it exits 0.
-func (e *tofuEnv) mustRun(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	code, out := e.run(t, dir, args...)
-	if code != 0 {
-		t.Fatalf("tofu %s: exit %d\n%s", strings.Join(args, " "), code, out)
-	}
-	return out
-}
 
 const requiredProviders = `
 terraform {
@@ -199,7 +103,7 @@ output "data_namespace_id" {
 `
 
 func TestEndToEnd(t *testing.T) {
-	e := setupTofu(t)
+	e := tofutest.Setup(t)
 
 	tests := []struct {
 		name    string
@@ -252,8 +156,8 @@ resource "helm_release" "r" {
 			if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(tt.config), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			e.mustRun(t, dir, "init", "-input=false", "-no-color")
-			code, out := e.run(t, dir, "validate", "-no-color")
+			e.MustRun(t, dir, nil, "init", "-input=false", "-no-color")
+			code, out := e.Run(t, dir, nil, "validate", "-no-color")
 			if tt.wantErr == nil {
 				if code != 0 {
 					t.Fatalf("validate failed (exit %d):\n%s", code, out)
@@ -278,14 +182,14 @@ resource "helm_release" "r" {
 		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(validConfig), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		e.mustRun(t, dir, "init", "-input=false", "-no-color")
-		e.mustRun(t, dir, "plan", "-input=false", "-no-color", "-out=tfplan")
-		e.mustRun(t, dir, "apply", "-input=false", "-no-color", "-auto-approve", "tfplan")
+		e.MustRun(t, dir, nil, "init", "-input=false", "-no-color")
+		e.MustRun(t, dir, nil, "plan", "-input=false", "-no-color", "-out=tfplan")
+		e.MustRun(t, dir, nil, "apply", "-input=false", "-no-color", "-auto-approve", "tfplan")
 
 		var outputs map[string]struct {
 			Value any `json:"value"`
 		}
-		raw := e.mustRun(t, dir, "output", "-json", "-no-color")
+		raw := e.MustRun(t, dir, nil, "output", "-json", "-no-color")
 		if err := json.Unmarshal([]byte(raw), &outputs); err != nil {
 			t.Fatalf("decode outputs: %v\n%s", err, raw)
 		}
@@ -303,7 +207,7 @@ resource "helm_release" "r" {
 			}
 		}
 
-		code, out := e.run(t, dir, "plan", "-input=false", "-no-color", "-detailed-exitcode")
+		code, out := e.Run(t, dir, nil, "plan", "-input=false", "-no-color", "-detailed-exitcode")
 		if code != 0 {
 			t.Errorf("second plan: exit %d, want 0 (no changes):\n%s", code, out)
 		}

@@ -2,7 +2,6 @@ package testprovider
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
-	"fullfrontend.be/infra/internal/repo"
+	"fullfrontend.be/infra/internal/testenv"
 )
 
 // decodeJSON decodes a schema fragment as it appears in
@@ -278,31 +277,8 @@ func TestConvertProviderSchemaParts(t *testing.T) {
 	}
 }
 
-// sharedSchemasDir is the directory of the real provider schemas: under
-// $INFRA_SHARED_DIR, else ../shared beside the repository. It fails the
-// test on CI and skips it elsewhere when the directory is missing.
-func sharedSchemasDir(t *testing.T) string {
-	t.Helper()
-	shared := os.Getenv("INFRA_SHARED_DIR")
-	if shared == "" {
-		root, err := repo.FromWD()
-		if err != nil {
-			t.Fatal(err)
-		}
-		shared = filepath.Join(filepath.Dir(root), "shared")
-	}
-	dir := filepath.Join(shared, "provider-schemas")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("provider schemas missing: %v (set INFRA_SHARED_DIR)", err)
-		}
-		t.Skipf("provider schemas missing: %v (set INFRA_SHARED_DIR)", err)
-	}
-	return dir
-}
-
 func TestConvertSharedSchemas(t *testing.T) {
-	dir := sharedSchemasDir(t)
+	dir := testenv.Shared(t, "provider-schemas")
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 
 	"fullfrontend.be/infra/internal/repo"
 	"fullfrontend.be/infra/internal/secrets"
-	"fullfrontend.be/infra/internal/toolchain"
+	"fullfrontend.be/infra/internal/testenv"
 )
 
 const clearSecrets = `do_token = "tok'en\"$x"
@@ -60,7 +60,7 @@ func TestMain(m *testing.M) {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	sopsBin := toolchain.Require(t, "sops")
+	sopsBin := testenv.Tool(t, "sops")
 	src, err := repo.FromWD()
 	if err != nil {
 		t.Fatal(err)

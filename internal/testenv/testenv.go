@@ -1,0 +1,63 @@
+// Package testenv gives tests what they need from outside the repository
+// (tool binaries, the read-only ../shared data) under one rule: missing on a
+// developer machine, the test is skipped; missing in CI (CI=true), it fails,
+// because there a silent skip would pass a run that verified nothing.
+package testenv
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"fullfrontend.be/infra/internal/repo"
+	"fullfrontend.be/infra/internal/toolchain"
+)
+
+// SharedEnv overrides the location of the shared data directory.
+const SharedEnv = "INFRA_SHARED_DIR"
+
+// InCI reports whether the tests run in CI.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+func missing(t testing.TB, err error) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("required in CI: %v", err)
+	}
+	t.Skipf("skipped: %v", err)
+}
+
+// Tool returns the path of a tool binary (tools cache, then PATH).
+func Tool(t testing.TB, binary string) string {
+	t.Helper()
+	p, err := toolchain.Lookup(binary)
+	if err == nil {
+		return p
+	}
+	if !errors.Is(err, toolchain.ErrNotFound) {
+		t.Fatal(err)
+	}
+	missing(t, err)
+	return ""
+}
+
+// Shared returns a directory of the shared data ($INFRA_SHARED_DIR, else
+// ../shared beside the repository), joined with the given elements.
+func Shared(t testing.TB, elem ...string) string {
+	t.Helper()
+	base := os.Getenv(SharedEnv)
+	if base == "" {
+		root, err := repo.FromWD()
+		if err != nil {
+			t.Fatal(err)
+		}
+		base = filepath.Join(filepath.Dir(root), "shared")
+	}
+	dir := filepath.Join(append([]string{base}, elem...)...)
+	if _, err := os.Stat(dir); err != nil {
+		missing(t, fmt.Errorf("shared data %s: %w (set %s)", dir, err, SharedEnv))
+	}
+	return dir
+}
