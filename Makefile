@@ -23,12 +23,12 @@ hooks: ## install the git pre-commit hook that refuses clear secrets
 
 fmt: ## format Go and OpenTofu code
 	gofmt -w cmd internal
-	tofu fmt -recursive stacks modules
+	env -u TF_CLI_CONFIG_FILE tofu fmt -recursive stacks modules
 
 lint: ## formatting, go vet, shellcheck
 	@bad="$$(gofmt -l cmd internal)"; if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
 	go vet ./...
-	tofu fmt -check -recursive -diff stacks modules
+	env -u TF_CLI_CONFIG_FILE tofu fmt -check -recursive -diff stacks modules
 	shellcheck $(SHELL_SCRIPTS)
 
 test: tools lint ## set up the tools, then run every test and print a summary
