@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // declaredVariables lists the variables declared by the *.tf files of a root module.
@@ -66,4 +68,37 @@ func selectVariables(tfvars []byte, declared map[string]bool) (out []byte, kept 
 		kept = append(kept, name)
 	}
 	return buf.Bytes(), kept, nil
+}
+
+// StringValues reads the named string assignments from a clear tfvars
+// document, for the few commands (state-bootstrap) that need a secret in
+// memory rather than a whole file handed to OpenTofu. Every name must be
+// assigned a literal string; the error lists all missing names at once.
+// Errors name variables and lines, never values: these are secrets.
+func StringValues(tfvars []byte, names ...string) (map[string]string, error) {
+	file, diags := hclsyntax.ParseConfig(tfvars, "secrets.tfvars", hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("the decrypted secrets are not valid tfvars (HCL) near line %d: fix secrets.tfvars and encrypt it again", diags[0].Subject.Start.Line)
+	}
+	attrs := file.Body.(*hclsyntax.Body).Attributes
+	out := make(map[string]string, len(names))
+	var missing []string
+	for _, name := range names {
+		attr, ok := attrs[name]
+		if !ok {
+			missing = append(missing, name)
+			continue
+		}
+		// A nil context: a tfvars value is a literal, never a reference or a call.
+		v, diags := attr.Expr.Value(nil)
+		line := attr.SrcRange.Start.Line
+		if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() || v.Type() != cty.String {
+			return nil, fmt.Errorf("the decrypted secrets assign %s (line %d) something other than a literal string", name, line)
+		}
+		out[name] = v.AsString()
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the decrypted secrets do not set %s: add them to secrets.tfvars (see secrets.tfvars.example) and encrypt it again", strings.Join(missing, ", "))
+	}
+	return out, nil
 }

@@ -1,5 +1,5 @@
 // Package toolchain builds and finds the command-line tools the project
-// runs (OpenTofu, sops, age, helm, kube-apiserver, etcd).
+// runs (OpenTofu, sops, age, helm, kube-apiserver, etcd, versitygw).
 //
 // Every tool is built from the Go module proxy through a small module under
 // tools/<name> whose go.mod and go.sum pin it, into a cache outside the clone
@@ -44,6 +44,7 @@ func Tools() []Tool {
 		{Name: "tofu", Module: "github.com/opentofu/opentofu", Binaries: map[string]string{"tofu": "github.com/opentofu/opentofu/cmd/tofu"},
 			// Without it the binary reports itself as a -dev build.
 			LDFlags: "-X github.com/opentofu/opentofu/version.dev=no"},
+		{Name: "versitygw", Module: "github.com/versity/versitygw", Binaries: map[string]string{"versitygw": "github.com/versity/versitygw/cmd/versitygw"}},
 		{Name: "etcd", Module: "go.etcd.io/etcd/server/v3", Binaries: map[string]string{"etcd": "go.etcd.io/etcd/server/v3"}},
 		{Name: "kube", Module: "k8s.io/kubernetes", Binaries: map[string]string{"kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver"}},
 	}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"fullfrontend.be/infra/internal/repo"
+	"fullfrontend.be/infra/internal/secrets"
+	"fullfrontend.be/infra/internal/statebucket"
+)
+
+func stateBootstrapCmd() *cobra.Command {
+	var cfg statebucket.Config
+	cmd := &cobra.Command{
+		Use:   "state-bootstrap",
+		Short: "Create the Spaces bucket of the OpenTofu state (once, idempotent) and enable its versioning",
+		Long: `Creates the Spaces bucket that holds the OpenTofu state of both stacks, which
+must exist before the first "tofu init" in prod, and enables versioning on it so
+that a bad state write can be rolled back. Running it again changes nothing.
+
+The Spaces keys (spaces_access_key_id, spaces_secret_access_key) are read from
+secrets.tfvars.enc (or $SECRETS_FILE), decrypted in memory with the age key of
+$SOPS_AGE_KEY_FILE; nothing clear is written to disk. A bucket name that exists
+but is not accessible with these keys (another account's) is refused.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			// Check the flags first: a typo should not cost a decryption.
+			if err := cfg.ValidateTarget(); err != nil {
+				return err
+			}
+			root, err := repo.FromWD()
+			if err != nil {
+				return err
+			}
+			keyFile, err := secrets.KeyFileFromEnv()
+			if err != nil {
+				return err
+			}
+			encFile := os.Getenv("SECRETS_FILE")
+			if encFile == "" {
+				encFile = filepath.Join(root, "secrets.tfvars.enc")
+			}
+			s, err := newSOPS()
+			if err != nil {
+				return err
+			}
+			if cfg.Credentials, err = statebucket.DecryptCredentials(c.Context(), s, encFile, keyFile); err != nil {
+				return err
+			}
+			res, err := statebucket.Ensure(c.Context(), cfg, c.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			if res.Created || res.EnabledVersioning {
+				fmt.Fprintf(c.OutOrStdout(), "state bucket ready: next, APP_ENV=prod ./scripts/tofu-secrets.sh plan\n")
+			} else {
+				fmt.Fprintf(c.OutOrStdout(), "state bucket already in place: nothing changed\n")
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Bucket, "bucket", statebucket.DefaultBucket, "state bucket name (the stacks' state_bucket)")
+	f.StringVar(&cfg.Region, "region", statebucket.DefaultRegion, "Spaces region (the stacks' spaces_region)")
+	f.StringVar(&cfg.Endpoint, "endpoint", "", "S3 endpoint URL (default https://<region>.digitaloceanspaces.com)")
+	return cmd
+}
