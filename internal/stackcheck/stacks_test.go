@@ -194,6 +194,8 @@ func TestNegativeTestsCanFail(t *testing.T) {
 		{"cluster", `app_env = "dev"`, `app_env = "prod"`},
 		{"cluster", `root_domain_prod = "fullfrontend.be."`, `root_domain_prod = "fullfrontend.be"`},
 		{"cluster", `do_token = ""`, `do_token = "x"`},
+		{"cluster", `node_pool = { min_nodes = 3, max_nodes = 2 }`, `node_pool = { min_nodes = 2, max_nodes = 3 }`},
+		{"cluster", `vpc_cidr = "10.110.0.0/8"`, `vpc_cidr = "10.110.0.0/16"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.stack+": "+tt.from, func(t *testing.T) {

@@ -91,3 +91,88 @@ variable "state_encryption_passphrase" {
     error_message = "state_encryption_passphrase must be at least 16 characters (pbkdf2 refuses shorter ones)."
   }
 }
+
+# Cluster shape. The defaults are sized for the platform of the seed on one
+# small node pool; `infra cost` (planned) reports requests against capacity.
+
+variable "cluster_name" {
+  description = "Name of the DOKS cluster; also prefixes the VPC, the Spaces buckets and the DO project."
+  type        = string
+  default     = "fullfrontend"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.cluster_name))
+    error_message = "cluster_name must be 3-40 characters of lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "Private range of the cluster's VPC (Traefik trusts PROXY protocol from it only)."
+  type        = string
+  default     = "10.110.0.0/20"
+  validation {
+    condition     = can(cidrnetmask(var.vpc_cidr)) && tonumber(split("/", var.vpc_cidr)[1]) >= 16 && tonumber(split("/", var.vpc_cidr)[1]) <= 24
+    error_message = "vpc_cidr must be an IPv4 CIDR between /16 and /24 (DigitalOcean's limits), for example 10.110.0.0/20."
+  }
+}
+
+variable "kubernetes_minor" {
+  description = "Kubernetes minor version (for example 1.34); the newest patch of it is resolved through digitalocean_kubernetes_versions, and auto-upgrade keeps patches current."
+  type        = string
+  default     = "1.34"
+  validation {
+    condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_minor))
+    error_message = "kubernetes_minor must look like 1.34 (major.minor, no patch)."
+  }
+}
+
+variable "ha_control_plane" {
+  description = "Highly available control plane (billed extra by DigitalOcean)."
+  type        = bool
+  default     = false
+}
+
+variable "node_size" {
+  description = "Droplet size slug of the default node pool."
+  type        = string
+  default     = "s-4vcpu-8gb"
+  validation {
+    condition     = can(regex("^[a-z0-9]+(-[a-z0-9]+)+$", var.node_size))
+    error_message = "node_size must be a DigitalOcean size slug such as s-4vcpu-8gb."
+  }
+}
+
+variable "node_pool" {
+  description = "Autoscaling bounds of the default node pool."
+  type = object({
+    min_nodes = number
+    max_nodes = number
+  })
+  default = { min_nodes = 2, max_nodes = 3 }
+  validation {
+    condition     = var.node_pool.min_nodes >= 1 && var.node_pool.max_nodes >= var.node_pool.min_nodes && var.node_pool.max_nodes <= 10
+    error_message = "node_pool needs 1 <= min_nodes <= max_nodes <= 10."
+  }
+}
+
+variable "maintenance_window" {
+  description = "Weekly window for DOKS auto-upgrades (UTC), away from the 03:00 backups."
+  type = object({
+    day        = string
+    start_time = string
+  })
+  default = { day = "sunday", start_time = "05:00" }
+  validation {
+    condition     = contains(["any", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"], var.maintenance_window.day) && can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]$", var.maintenance_window.start_time))
+    error_message = "maintenance_window.day must be a weekday name or any, and start_time HH:MM (UTC)."
+  }
+}
+
+variable "backup_retention_days" {
+  description = "Days the database dumps are kept in the backups bucket (seed: 30). Velero's own backups expire through their TTL."
+  type        = number
+  default     = 30
+  validation {
+    condition     = var.backup_retention_days >= 7 && var.backup_retention_days <= 365
+    error_message = "backup_retention_days must be between 7 and 365."
+  }
+}
