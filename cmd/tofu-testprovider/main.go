@@ -5,7 +5,9 @@
 // It reads the provider schema (`tofu providers schema -json` of exactly one
 // provider) from schema.json beside its own executable, or from the file
 // named by INFRA_TESTPROVIDER_SCHEMA, and serves it over plugin protocol 6
-// under the provider address the schema is keyed by. The same binary is
+// under the provider address the schema is keyed by. An optional
+// fixtures.json beside the schema gives realistic values to some computed
+// attributes (see testprovider.Fixtures). The same binary is
 // installed once per provider into a filesystem mirror; see
 // fullfrontend.be/infra/internal/testprovider.
 package main
@@ -45,6 +47,9 @@ func run() error {
 		return fmt.Errorf("convert schema of %s from %s: %w", addr, path, err)
 	}
 	server := testprovider.NewServer(schema)
+	if server.Fixtures, err = testprovider.LoadFixtures(filepath.Join(filepath.Dir(path), testprovider.FixturesFile)); err != nil {
+		return err
+	}
 	if err := tf6server.Serve(addr, func() tfprotov6.ProviderServer { return server }); err != nil {
 		return fmt.Errorf("serve %s: %w", addr, err)
 	}

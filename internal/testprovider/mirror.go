@@ -2,6 +2,7 @@ package testprovider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -173,4 +174,38 @@ provider_installation {
 func hclString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "${", "$${", "%{", "%%{")
 	return `"` + r.Replace(s) + `"`
+}
+
+// FixturesFile is the optional file beside schema.json that holds Fixtures.
+const FixturesFile = "fixtures.json"
+
+// LoadFixtures reads a fixtures file; a missing file means no fixtures.
+func LoadFixtures(path string) (Fixtures, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read fixtures: %w", err)
+	}
+	var f Fixtures
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("parse fixtures %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// WriteFixtures writes f beside the schema of every provider in the mirror.
+func WriteFixtures(providers []Provider, mirrorDir string, f Fixtures) error {
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode fixtures: %w", err)
+	}
+	for _, p := range providers {
+		dir := filepath.Join(mirrorDir, p.Address, p.Version, runtime.GOOS+"_"+runtime.GOARCH)
+		if err := os.WriteFile(filepath.Join(dir, FixturesFile), data, 0o644); err != nil {
+			return fmt.Errorf("write fixtures of %s: %w", p.Address, err)
+		}
+	}
+	return nil
 }

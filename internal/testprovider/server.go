@@ -23,6 +23,8 @@ const notSupported = "not supported by the test provider"
 // without any real infrastructure.
 type Server struct {
 	schema *ProviderSchema
+	// Fixtures replace the fake value of the computed attributes they name.
+	Fixtures Fixtures
 }
 
 var _ tfprotov6.ProviderServer = (*Server)(nil)
@@ -227,7 +229,7 @@ func (s *Server) ApplyResourceChange(_ context.Context, req *tfprotov6.ApplyReso
 		return &tfprotov6.ApplyResourceChangeResponse{Diagnostics: unknownType("resource", req.TypeName)}, nil
 	}
 	typ := SchemaType(schema)
-	newState, err := ApplyValue(req.TypeName, schema.Block, req.Config, req.PlannedState)
+	newState, err := s.Fixtures.ApplyValue(req.TypeName, schema.Block, req.Config, req.PlannedState)
 	if err != nil {
 		return &tfprotov6.ApplyResourceChangeResponse{Diagnostics: internalError(fmt.Errorf("apply %s: %w", req.TypeName, err))}, nil
 	}
@@ -240,8 +242,9 @@ func (s *Server) ApplyResourceChange(_ context.Context, req *tfprotov6.ApplyReso
 
 // ApplyValue is the rule of ApplyResourceChange on decoded values: a null
 // plan (destroy) gives a null state; otherwise unknowns are replaced with
-// FakeValue, the top-level "id" derived from typeName and the config.
-func ApplyValue(typeName string, block *tfprotov6.SchemaBlock, configDV, plannedDV *tfprotov6.DynamicValue) (tftypes.Value, error) {
+// the fixture for that attribute or FakeValue, the top-level "id" derived
+// from typeName and the config.
+func (f Fixtures) ApplyValue(typeName string, block *tfprotov6.SchemaBlock, configDV, plannedDV *tfprotov6.DynamicValue) (tftypes.Value, error) {
 	typ := BlockType(block)
 	planned, err := decode(plannedDV, typ)
 	if err != nil {
@@ -259,7 +262,7 @@ func ApplyValue(typeName string, block *tfprotov6.SchemaBlock, configDV, planned
 		if v.IsKnown() {
 			return v, nil
 		}
-		return FakeValue(path, v.Type(), id)
+		return f.value(typeName, path, v.Type(), id)
 	})
 }
 
@@ -296,7 +299,7 @@ func (s *Server) ReadDataSource(_ context.Context, req *tfprotov6.ReadDataSource
 		return &tfprotov6.ReadDataSourceResponse{Diagnostics: unknownType("data source", req.TypeName)}, nil
 	}
 	typ := SchemaType(schema)
-	state, err := ReadValue(req.TypeName, schema.Block, req.Config)
+	state, err := s.Fixtures.ReadValue(req.TypeName, schema.Block, req.Config)
 	if err != nil {
 		return &tfprotov6.ReadDataSourceResponse{Diagnostics: internalError(fmt.Errorf("read %s: %w", req.TypeName, err))}, nil
 	}
@@ -310,7 +313,7 @@ func (s *Server) ReadDataSource(_ context.Context, req *tfprotov6.ReadDataSource
 // ReadValue is the rule of ReadDataSource on decoded values. Unknown
 // configuration values stay unknown (core only reads with them at plan
 // time, and then accepts unknown results).
-func ReadValue(typeName string, block *tfprotov6.SchemaBlock, configDV *tfprotov6.DynamicValue) (tftypes.Value, error) {
+func (f Fixtures) ReadValue(typeName string, block *tfprotov6.SchemaBlock, configDV *tfprotov6.DynamicValue) (tftypes.Value, error) {
 	config, err := decode(configDV, BlockType(block))
 	if err != nil {
 		return tftypes.Value{}, fmt.Errorf("config: %w", err)
@@ -320,7 +323,7 @@ func ReadValue(typeName string, block *tfprotov6.SchemaBlock, configDV *tfprotov
 	}
 	id := StableID(typeName, config)
 	p := computedFiller{fill: func(path *tftypes.AttributePath, t tftypes.Type) (tftypes.Value, error) {
-		return FakeValue(path, t, id)
+		return f.value(typeName, path, t, id)
 	}}
 	return p.block(block, tftypes.NewAttributePath(), config, nil)
 }
@@ -557,6 +560,19 @@ func (c computedFiller) nested(single bool, kind collection, path *tftypes.Attri
 		return newValue(v.Type(), out)
 	}
 	return tftypes.Value{}, path.NewErrorf("invalid nesting mode")
+}
+
+// Fixtures are realistic values for computed string attributes, keyed by
+// "<type name>.<attribute path>" (for example "digitalocean_vpc.ip_range"),
+// where a fake "computed-..." string would fail a validation downstream
+// (a CIDR, an IP address). They apply to resources and data sources alike.
+type Fixtures map[string]string
+
+func (f Fixtures) value(typeName string, path *tftypes.AttributePath, typ tftypes.Type, id string) (tftypes.Value, error) {
+	if v, ok := f[typeName+"."+PathString(path)]; ok && typ.Is(tftypes.String) {
+		return tftypes.NewValue(typ, v), nil
+	}
+	return FakeValue(path, typ, id)
 }
 
 // FakeValue is the deterministic stand-in for a value the real provider

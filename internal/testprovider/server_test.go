@@ -563,3 +563,34 @@ func TestServerRPCs(t *testing.T) {
 		}
 	})
 }
+
+// TestFixtures: a fixture replaces the fake value of the attribute it names,
+// and only that one.
+func TestFixtures(t *testing.T) {
+	s, schema := testServer(t)
+	typ := SchemaType(schema.DataSources["test_info"])
+	config := attrValues(typ, map[string]tftypes.Value{"name": str("x")})
+	read := func() tftypes.Value {
+		t.Helper()
+		resp, err := s.ReadDataSource(context.Background(), &tfprotov6.ReadDataSourceRequest{TypeName: "test_info", Config: dynamicValue(t, typ, config)})
+		if err != nil || len(resp.Diagnostics) > 0 {
+			t.Fatalf("ReadDataSource: %v %v", err, diagText(resp.Diagnostics))
+		}
+		v, err := resp.State.Unmarshal(typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := at(t, read(), "region"); !got.Equal(str("computed-region")) {
+		t.Fatalf("without fixtures region = %s", got)
+	}
+	s.Fixtures = Fixtures{"test_info.region": "eu-1", "other_type.region": "nope"}
+	got := read()
+	if !at(t, got, "region").Equal(str("eu-1")) {
+		t.Errorf("fixture not applied: region = %s", at(t, got, "region"))
+	}
+	if !at(t, got, "name").Equal(str("x")) {
+		t.Errorf("configured value changed: %s", at(t, got, "name"))
+	}
+}

@@ -45,7 +45,11 @@ func Setup(t testing.TB) *Env {
 		t.Fatal(err)
 	}
 	mirror := filepath.Join(work, "mirror")
-	if _, err := testprovider.InstallMirror(mirror, schemas, bin); err != nil {
+	providers, err := testprovider.InstallMirror(mirror, schemas, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testprovider.WriteFixtures(providers, mirror, Fixtures()); err != nil {
 		t.Fatal(err)
 	}
 	cliConfig := filepath.Join(work, "tofu.tfrc")
@@ -66,6 +70,17 @@ func Setup(t testing.TB) *Env {
 		"TF_IN_AUTOMATION=1",
 		"TF_INPUT=0",
 	}}
+}
+
+// Fixtures are the values the real APIs would return where the test
+// provider's "computed-..." strings would fail a validation (addresses from
+// the documentation ranges of RFC 5737).
+func Fixtures() testprovider.Fixtures {
+	return testprovider.Fixtures{
+		"digitalocean_vpc.ip_range":                       "10.110.0.0/20",
+		"digitalocean_loadbalancer.ip":                    "203.0.113.10",
+		"digitalocean_kubernetes_versions.latest_version": "1.34.5-do.0",
+	}
 }
 
 // Run runs tofu in dir with extra environment entries and returns its exit

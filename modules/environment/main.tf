@@ -17,6 +17,16 @@ locals {
     crm         = "crm.${local.root_domain}"
   }
 
+  # Names of the DigitalOcean resources stacks/cluster creates and
+  # stacks/platform reads (through data sources, never copied by hand).
+  names = {
+    cluster        = var.cluster_name
+    vpc            = "${var.cluster_name}-vpc"
+    backups_bucket = "${var.cluster_name}-backups"
+    media_bucket   = "${var.cluster_name}-media"
+    project        = var.cluster_name
+  }
+
   # prod: written by `doctl kubernetes cluster kubeconfig save` (exec
   # credential, so no 7-day static token); dev: the local cluster's default.
   kubeconfig_path = local.is_prod ? "${var.repo_root}/.kube/config" : pathexpand("~/.kube/config")

@@ -28,3 +28,8 @@ output "features" {
     state_backend = local.is_prod ? "s3" : "local"
   }
 }
+
+output "names" {
+  description = "Names of the shared DigitalOcean resources (cluster, VPC, buckets, project)."
+  value       = local.names
+}

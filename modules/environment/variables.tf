@@ -17,3 +17,8 @@ variable "repo_root" {
   description = "Absolute path of the repository checkout (prod kubeconfig lives in <repo>/.kube/config)."
   type        = string
 }
+
+variable "cluster_name" {
+  description = "Name of the DOKS cluster; prefixes the names of the DigitalOcean resources both stacks share."
+  type        = string
+}

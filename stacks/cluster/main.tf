@@ -10,6 +10,7 @@ module "env" {
   root_domain_prod = var.root_domain_prod
   root_domain_dev  = var.root_domain_dev
   repo_root        = abspath("${path.root}/../..")
+  cluster_name     = var.cluster_name
 }
 
 # The minor version is pinned by a variable; DigitalOcean's list gives its
@@ -19,13 +20,13 @@ data "digitalocean_kubernetes_versions" "pinned" {
 }
 
 resource "digitalocean_vpc" "main" {
-  name     = "${var.cluster_name}-${var.region}"
+  name     = module.env.names.vpc
   region   = var.region
   ip_range = var.vpc_cidr
 }
 
 resource "digitalocean_kubernetes_cluster" "main" {
-  name          = var.cluster_name
+  name          = module.env.names.cluster
   region        = var.region
   version       = data.digitalocean_kubernetes_versions.pinned.latest_version
   vpc_uuid      = digitalocean_vpc.main.id
@@ -53,7 +54,7 @@ resource "digitalocean_kubernetes_cluster" "main" {
 # keeps content-addressed blobs that newer snapshots still reference, so age
 # alone must not delete them; Velero expires backups through their TTL.
 resource "digitalocean_spaces_bucket" "backups" {
-  name   = "${var.cluster_name}-backups"
+  name   = module.env.names.backups_bucket
   region = var.region
   acl    = "private"
 
@@ -76,7 +77,7 @@ resource "digitalocean_spaces_bucket" "backups" {
 
 # Objects of the apps (WordPress media, optional Nextcloud external storage).
 resource "digitalocean_spaces_bucket" "media" {
-  name   = "${var.cluster_name}-media"
+  name   = module.env.names.media_bucket
   region = var.region
   acl    = "private"
 }
@@ -87,7 +88,7 @@ resource "digitalocean_domain" "root" {
 }
 
 resource "digitalocean_project" "main" {
-  name        = var.cluster_name
+  name        = module.env.names.project
   description = "Full Frontend platform (DOKS), managed by OpenTofu"
   purpose     = "Web Application"
   environment = "Production"

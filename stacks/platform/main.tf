@@ -4,6 +4,33 @@ module "env" {
   root_domain_prod = var.root_domain_prod
   root_domain_dev  = var.root_domain_dev
   repo_root        = abspath("${path.root}/../..")
+  cluster_name     = var.cluster_name
+}
+
+module "charts" {
+  source    = "../../modules/chart-sources"
+  overrides = var.chart_sources
+}
+
+# prod: facts of what stacks/cluster built, looked up by their shared names.
+data "digitalocean_kubernetes_cluster" "main" {
+  count = module.env.is_prod ? 1 : 0
+  name  = module.env.names.cluster
+}
+
+data "digitalocean_vpc" "main" {
+  count = module.env.is_prod ? 1 : 0
+  name  = module.env.names.vpc
+}
+
+locals {
+  vpc_cidr = module.env.is_prod ? data.digitalocean_vpc.main[0].ip_range : null
+}
+
+provider "digitalocean" {
+  token             = var.do_token
+  spaces_access_id  = var.spaces_access_key_id
+  spaces_secret_key = var.spaces_secret_access_key
 }
 
 provider "kubernetes" {

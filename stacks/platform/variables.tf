@@ -28,6 +28,56 @@ variable "root_domain_dev" {
   }
 }
 
+variable "cluster_name" {
+  description = "Name of the DOKS cluster built by stacks/cluster (prod); the shared resource names derive from it."
+  type        = string
+  default     = "fullfrontend"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.cluster_name))
+    error_message = "cluster_name must be 3-40 characters of lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "DigitalOcean region of the cluster and its Spaces buckets (prod)."
+  type        = string
+  default     = "fra1"
+  validation {
+    condition     = can(regex("^[a-z]{3}[0-9]$", var.region))
+    error_message = "region must be a DigitalOcean region slug such as fra1, ams3 or lon1."
+  }
+}
+
+variable "chart_sources" {
+  description = "Overrides of the third-party charts' repository, name or version, keyed by chart (see modules/chart-sources), for example to use an OCI mirror."
+  type = map(object({
+    repository = optional(string)
+    chart      = optional(string)
+    version    = optional(string)
+  }))
+  default = {}
+}
+
+variable "acme_email" {
+  description = "E-mail address Let's Encrypt sends certificate expiry notices to (prod)."
+  type        = string
+  default     = "ops@fullfrontend.be"
+  validation {
+    condition     = can(regex("^[^@[:space:]]+@[^@[:space:]]+\\.[a-z]{2,}$", var.acme_email))
+    error_message = "acme_email must be an e-mail address, for example ops@fullfrontend.be."
+  }
+}
+
+variable "dns_ttl" {
+  description = "TTL in seconds of the DNS records of the platform; lower it (300, or 60 on the day of a cut-over) while migrating DNS, raise it afterwards (seed: DNS)."
+  type        = number
+  default     = 3600
+  validation {
+    condition     = var.dns_ttl >= 30 && var.dns_ttl <= 86400
+    error_message = "dns_ttl must be between 30 and 86400 seconds."
+  }
+}
+
 variable "kube_context" {
   description = "Kubeconfig context to use; null takes the file's current context (dev: for example docker-desktop)."
   type        = string
@@ -56,15 +106,22 @@ variable "state_bucket" {
 
 # Secrets: from secrets.tfvars.enc through scripts/tofu-secrets.sh.
 
+variable "do_token" {
+  description = "DigitalOcean API token (prod: cluster lookups, external-dns, cert-manager DNS-01). Unused in dev."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
 variable "spaces_access_key_id" {
-  description = "Spaces access key id (prod state backend). Unused in dev, where the state is a local file."
+  description = "Spaces access key id (prod: state backend, Velero and database backups). Unused in dev."
   type        = string
   sensitive   = true
   default     = ""
 }
 
 variable "spaces_secret_access_key" {
-  description = "Spaces secret access key (prod state backend). Unused in dev."
+  description = "Spaces secret access key (prod: state backend, Velero and database backups). Unused in dev."
   type        = string
   sensitive   = true
   default     = ""

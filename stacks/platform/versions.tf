@@ -18,6 +18,11 @@ terraform {
       source  = "alekc/kubectl"
       version = "2.4.1"
     }
+    # prod only: reads the cluster's VPC and the buckets' region by name.
+    digitalocean = {
+      source  = "digitalocean/digitalocean"
+      version = "2.99.1"
+    }
     random = {
       source  = "hashicorp/random"
       version = "3.9.0"

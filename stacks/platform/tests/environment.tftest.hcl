@@ -3,6 +3,14 @@ mock_provider "kubernetes" {}
 mock_provider "helm" {}
 mock_provider "kubectl" {}
 mock_provider "random" {}
+mock_provider "digitalocean" {
+  mock_data "digitalocean_vpc" {
+    defaults = { ip_range = "10.110.0.0/20" }
+  }
+  mock_data "digitalocean_loadbalancer" {
+    defaults = { ip = "203.0.113.10" }
+  }
+}
 
 variables {
   state_encryption_passphrase = "test-passphrase-0123456789"

@@ -1,0 +1,4 @@
+output "name" {
+  description = "Name of the Schedule."
+  value       = var.name
+}
