@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +22,8 @@ const clearSecrets = `do_token = "tok'en\"$x"
 spaces_access_key_id = "AKIA"
 spaces_secret_access_key = "s3cr3t"
 state_encryption_passphrase = "0123456789abcdef-é"
+node_size = "s-2vcpu-4gb"
+not_declared_anywhere = "x"
 `
 
 // env is one isolated repository with real sops ciphertext and a fake tofu.
@@ -212,7 +215,7 @@ func TestEachStackGetsOnlyItsVariables(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	lines := e.logLines()
-	// The cluster declares do_token; the platform does not and must not see it.
+	// node_size is declared by the cluster only; nothing declares the last one.
 	var stack string
 	seen := map[string][]string{}
 	for _, l := range lines {
@@ -223,11 +226,19 @@ func TestEachStackGetsOnlyItsVariables(t *testing.T) {
 			seen[stack] = append(seen[stack], strings.Fields(l)[1])
 		}
 	}
-	if !strings.Contains(strings.Join(seen["cluster"], " "), "do_token") {
-		t.Errorf("cluster did not get do_token: %v", seen["cluster"])
-	}
-	if strings.Contains(strings.Join(seen["platform"], " "), "do_token") {
-		t.Errorf("platform got do_token, which it does not declare: %v", seen["platform"])
+	for _, tt := range []struct {
+		stack, name string
+		want        bool
+	}{
+		{"cluster", "node_size", true},
+		{"platform", "node_size", false},
+		{"cluster", "do_token", true},
+		{"cluster", "not_declared_anywhere", false},
+		{"platform", "not_declared_anywhere", false},
+	} {
+		if got := slices.Contains(seen[tt.stack], tt.name); got != tt.want {
+			t.Errorf("%s got %s: %v, want %v (saw %v)", tt.stack, tt.name, got, tt.want, seen[tt.stack])
+		}
 	}
 	if !strings.Contains(strings.Join(lines, "\n"), `secret do_token = "tok'en\"$x"`) {
 		t.Errorf("hostile value not passed byte for byte:\n%s", strings.Join(lines, "\n"))
