@@ -1,0 +1,40 @@
+# Stack variables of monitoring (to move to variables.tf).
+
+variable "grafana_admin_password" {
+  description = "Password of Grafana's admin account (grafana.<root_domain>), from the SOPS secrets, at least 16 characters. Empty: a random one is generated; read it with tofu output -raw grafana_admin_password."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
+# Metrics and alerts in the metrics namespace, logs in infra (the seed's
+# logging role). Grafana's name is not in the seed's FQDN table: it derives
+# from root_domain like every other, with no override.
+module "monitoring" {
+  source                 = "../../modules/monitoring"
+  prometheus_chart       = module.charts.charts["kube-prometheus-stack"]
+  logs_chart             = module.charts.charts["victoria-logs-single"]
+  log_collector_chart    = module.charts.charts["victoria-logs-collector"]
+  logs_namespace         = module.k8s_config.namespaces.infra
+  velero_namespace       = module.k8s_config.velero_namespace
+  cert_manager_namespace = module.k8s_config.namespaces.infra
+  cert_manager_enabled   = module.env.features.cert_manager
+  grafana_host           = "grafana.${module.env.root_domain}"
+  ingress_class_name     = module.k8s_config.ingress_class_name
+  cluster_issuer         = module.k8s_config.cluster_issuer
+  dns_ttl                = module.env.is_prod ? module.k8s_config.dns_ttl : null
+  grafana_admin_password = var.grafana_admin_password
+  # The infra namespace (logs), Traefik and the ClusterIssuers come first.
+  depends_on = [module.k8s_config]
+}
+
+output "grafana_url" {
+  description = "URL of Grafana (login required)."
+  value       = module.monitoring.grafana_url
+}
+
+output "grafana_admin_password" {
+  description = "Password of Grafana's admin account: tofu output -raw grafana_admin_password."
+  value       = module.monitoring.grafana_admin_password
+  sensitive   = true
+}
