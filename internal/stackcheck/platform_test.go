@@ -64,19 +64,6 @@ func TestPlatformPlanChecks(t *testing.T) {
 	}
 }
 
-// planJSON plans with the given variables and returns `tofu show -json`.
-func (s stack) planJSON(t *testing.T, vars ...string) []byte {
-	t.Helper()
-	args := []string{"plan", "-input=false", "-out=tfplan"}
-	for _, v := range vars {
-		args = append(args, "-var", v)
-	}
-	if code, out := s.run(t, args...); code != 0 {
-		t.Fatalf("plan %v: exit %d\n%s", vars, code, out)
-	}
-	return []byte(s.e.MustRun(t, s.dir, secretVars, "show", "-json", "tfplan"))
-}
-
 func reportProblems(t *testing.T, ps []planscan.Problem) {
 	t.Helper()
 	for _, p := range ps {

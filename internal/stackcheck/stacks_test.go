@@ -39,8 +39,8 @@ func (s stack) run(t *testing.T, args ...string) (int, string) {
 	return s.e.Run(t, s.dir, secretVars, append(args, "-no-color")...)
 }
 
-// planOutputs plans with the given variables and returns the planned outputs.
-func (s stack) planOutputs(t *testing.T, vars ...string) map[string]any {
+// planJSON plans with the given variables and returns `tofu show -json`.
+func (s stack) planJSON(t *testing.T, vars ...string) []byte {
 	t.Helper()
 	args := []string{"plan", "-input=false", "-out=tfplan"}
 	for _, v := range vars {
@@ -49,7 +49,13 @@ func (s stack) planOutputs(t *testing.T, vars ...string) map[string]any {
 	if code, out := s.run(t, args...); code != 0 {
 		t.Fatalf("plan %v: exit %d\n%s", vars, code, out)
 	}
-	raw := s.e.MustRun(t, s.dir, secretVars, "show", "-json", "tfplan")
+	return []byte(s.e.MustRun(t, s.dir, secretVars, "show", "-json", "tfplan"))
+}
+
+// planOutputs plans with the given variables and returns the planned outputs.
+func (s stack) planOutputs(t *testing.T, vars ...string) map[string]any {
+	t.Helper()
+	raw := s.planJSON(t, vars...)
 	var plan struct {
 		PlannedValues struct {
 			Outputs map[string]struct {
@@ -57,7 +63,7 @@ func (s stack) planOutputs(t *testing.T, vars ...string) map[string]any {
 			} `json:"outputs"`
 		} `json:"planned_values"`
 	}
-	if err := json.Unmarshal([]byte(raw), &plan); err != nil {
+	if err := json.Unmarshal(raw, &plan); err != nil {
 		t.Fatalf("decode plan JSON: %v", err)
 	}
 	out := map[string]any{}
