@@ -53,8 +53,8 @@ func TestWorkloadsAndVolumes(t *testing.T) {
 		}},
 		Manifests: []Manifest{
 			{Address: "kubectl_manifest.db", Object: map[string]any{"kind": "StatefulSet", "spec": map[string]any{
-				"replicas": float64(1),
-				"template": map[string]any{"spec": map[string]any{"containers": []any{container("250m", "512Mi")}}},
+				"replicas":             float64(1),
+				"template":             map[string]any{"spec": map[string]any{"containers": []any{container("250m", "512Mi")}}},
 				"volumeClaimTemplates": []any{map[string]any{"spec": map[string]any{"resources": map[string]any{"requests": map[string]any{"storage": "20Gi"}}}}},
 			}}},
 			{Address: "kubectl_manifest.agent", Object: map[string]any{"kind": "DaemonSet", "spec": map[string]any{
