@@ -1,12 +1,3 @@
-# Stack variables of the app modules (to move to variables.tf).
-
-variable "registry_htpasswd" {
-  description = "Accounts of the Zot registry (registry.<root_domain>): htpasswd lines with bcrypt hashes (htpasswd -nB <user>), from the SOPS secrets. Empty: no accounts, anonymous read-only, nobody can push."
-  type        = string
-  sensitive   = true
-  default     = ""
-}
-
 # Apps: one module per app, each in its own apps-tier namespace, following
 # modules/apps/registry (see docs/add-application.md).
 
@@ -23,14 +14,4 @@ module "registry" {
   # Traefik, cert-manager's issuers and Velero's CRDs (for the Schedule)
   # come first.
   depends_on = [module.k8s_config]
-}
-
-output "registry_url" {
-  description = "URL of the Zot registry."
-  value       = module.registry.url
-}
-
-output "registry_auth_mode" {
-  description = "htpasswd, or anonymous-read-only when registry_htpasswd is empty."
-  value       = module.registry.auth_mode
 }

@@ -1,12 +1,3 @@
-# Stack variables of monitoring (to move to variables.tf).
-
-variable "grafana_admin_password" {
-  description = "Password of Grafana's admin account (grafana.<root_domain>), from the SOPS secrets, at least 16 characters. Empty: a random one is generated; read it with tofu output -raw grafana_admin_password."
-  type        = string
-  sensitive   = true
-  default     = ""
-}
-
 # Metrics and alerts in the metrics namespace, logs in infra (the seed's
 # logging role). Grafana's name is not in the seed's FQDN table: it derives
 # from root_domain like every other, with no override.
@@ -26,15 +17,4 @@ module "monitoring" {
   grafana_admin_password = var.grafana_admin_password
   # The infra namespace (logs), Traefik and the ClusterIssuers come first.
   depends_on = [module.k8s_config]
-}
-
-output "grafana_url" {
-  description = "URL of Grafana (login required)."
-  value       = module.monitoring.grafana_url
-}
-
-output "grafana_admin_password" {
-  description = "Password of Grafana's admin account: tofu output -raw grafana_admin_password."
-  value       = module.monitoring.grafana_admin_password
-  sensitive   = true
 }

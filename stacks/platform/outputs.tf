@@ -22,3 +22,24 @@ output "kubeconfig_path" {
   description = "Kubeconfig the providers use: <repo>/.kube/config in prod, ~/.kube/config in dev."
   value       = module.env.kubeconfig_path
 }
+
+output "registry_url" {
+  description = "URL of the Zot registry."
+  value       = module.registry.url
+}
+
+output "registry_auth_mode" {
+  description = "htpasswd, or anonymous-read-only when registry_htpasswd is empty."
+  value       = module.registry.auth_mode
+}
+
+output "grafana_url" {
+  description = "URL of Grafana (login required)."
+  value       = module.monitoring.grafana_url
+}
+
+output "grafana_admin_password" {
+  description = "Password of Grafana's admin account: tofu output -raw grafana_admin_password."
+  value       = module.monitoring.grafana_admin_password
+  sensitive   = true
+}

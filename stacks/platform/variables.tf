@@ -136,3 +136,17 @@ variable "state_encryption_passphrase" {
     error_message = "state_encryption_passphrase must be at least 16 characters (pbkdf2 refuses shorter ones)."
   }
 }
+
+variable "registry_htpasswd" {
+  description = "Accounts of the Zot registry (registry.<root_domain>): htpasswd lines with bcrypt hashes (htpasswd -nB <user>), from the SOPS secrets. Empty: no accounts, anonymous read-only, nobody can push."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
+variable "grafana_admin_password" {
+  description = "Password of Grafana's admin account (grafana.<root_domain>), from the SOPS secrets, at least 16 characters. Empty: a random one is generated; read it with tofu output -raw grafana_admin_password."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
