@@ -7,7 +7,7 @@ INFRA_TOOLS_DIR ?= $(HOME)/.cache/fullfrontend-infra/tools
 export INFRA_TOOLS_DIR
 export PATH := $(INFRA_TOOLS_DIR)/bin:$(PATH)
 
-SHELL_SCRIPTS := bin/infra bin/age-init.sh bin/sops-encrypt.sh scripts/*.sh .githooks/pre-commit .ci/run
+SHELL_SCRIPTS := bin/infra bin/age-init.sh bin/sops-encrypt.sh scripts/*.sh .githooks/pre-commit .ci/run modules/*/files/*.sh
 TEST_TIMEOUT ?= 75m
 
 .PHONY: help tools hooks fmt lint test
@@ -29,7 +29,7 @@ lint: ## formatting, go vet, shellcheck
 	@bad="$$(gofmt -l cmd internal)"; if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
 	go vet ./...
 	env -u TF_CLI_CONFIG_FILE tofu fmt -check -recursive -diff stacks modules
-	shellcheck $(SHELL_SCRIPTS)
+	shellcheck -x $(SHELL_SCRIPTS)
 
 test: tools lint ## set up the tools, then run every test and print a summary
 	go test -json -count=1 -timeout $(TEST_TIMEOUT) ./... | go run ./cmd/infra test-report

@@ -15,6 +15,13 @@ func AptPackages() []string {
 		"git",
 		"make",
 		"shellcheck", // lints the thin shell entry points
+		// The data layer's scripts run against real servers (internal/dbtest):
+		// Debian 12 ships PostgreSQL 15 and MariaDB 10.11, older than the
+		// images (17, 11.4); see modules/postgres/README.md.
+		"postgresql",
+		"mariadb-server",
+		"mariadb-client",
+		"rclone", // the S3 client of the backup scripts
 	}
 }
 

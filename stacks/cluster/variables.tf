@@ -134,7 +134,7 @@ variable "ha_control_plane" {
 variable "node_size" {
   description = "Droplet size slug of the default node pool."
   type        = string
-  default     = "s-4vcpu-8gb"
+  default     = "s-2vcpu-4gb"
   validation {
     condition     = can(regex("^[a-z0-9]+(-[a-z0-9]+)+$", var.node_size))
     error_message = "node_size must be a DigitalOcean size slug such as s-4vcpu-8gb."
@@ -147,7 +147,7 @@ variable "node_pool" {
     min_nodes = number
     max_nodes = number
   })
-  default = { min_nodes = 2, max_nodes = 3 }
+  default = { min_nodes = 2, max_nodes = 4 }
   validation {
     condition     = var.node_pool.min_nodes >= 1 && var.node_pool.max_nodes >= var.node_pool.min_nodes && var.node_pool.max_nodes <= 10
     error_message = "node_pool needs 1 <= min_nodes <= max_nodes <= 10."

@@ -150,3 +150,86 @@ variable "grafana_admin_password" {
   sensitive   = true
   default     = ""
 }
+
+variable "postgres_superuser_password" {
+  description = "Password of PostgreSQL's postgres superuser, from the SOPS secrets, at least 16 characters. Empty: a random one is generated and kept in the (encrypted) state and the postgres-superuser Secret."
+  type        = string
+  sensitive   = true
+  default     = ""
+  validation {
+    condition     = var.postgres_superuser_password == "" || (length(var.postgres_superuser_password) >= 16 && !can(regex("[\\x00-\\x1f]", var.postgres_superuser_password)))
+    error_message = "postgres_superuser_password must be empty (generated) or at least 16 characters without control characters."
+  }
+}
+
+variable "mariadb_root_password" {
+  description = "Password of MariaDB's root account, from the SOPS secrets, at least 16 characters. Empty: a random one is generated and kept in the (encrypted) state and the mariadb-superuser Secret."
+  type        = string
+  sensitive   = true
+  default     = ""
+  validation {
+    condition     = var.mariadb_root_password == "" || (length(var.mariadb_root_password) >= 16 && !can(regex("[\\x00-\\x1f]", var.mariadb_root_password)))
+    error_message = "mariadb_root_password must be empty (generated) or at least 16 characters without control characters."
+  }
+}
+
+variable "valkey_password" {
+  description = "Password of Valkey's default user, from the SOPS secrets, at least 16 characters. Empty: a random one is generated (read it from the valkey-config Secret)."
+  type        = string
+  sensitive   = true
+  default     = ""
+  validation {
+    condition     = var.valkey_password == "" || (length(var.valkey_password) >= 16 && !can(regex("[\\x00-\\x1f\\x7f]", var.valkey_password)))
+    error_message = "valkey_password must be empty (generated) or at least 16 characters without control characters."
+  }
+}
+
+variable "postgres_app_credentials" {
+  description = "PostgreSQL database, user, password and namespace of each app, keyed by app, from the SOPS secrets. The init Job creates what is missing; the Secret <app>-postgres lands in the app's namespace. Rules: see modules/postgres/README.md."
+  type = map(object({
+    database  = string
+    user      = string
+    password  = string
+    namespace = string
+  }))
+  sensitive = true
+  default   = {}
+  # The module repeats every rule; these give the error at the variable the
+  # operator actually edits.
+  validation {
+    condition     = alltrue([for v in values(var.postgres_app_credentials) : can(regex("^[a-z][a-z0-9_]{0,62}$", v.database)) && can(regex("^[a-z][a-z0-9_]{0,62}$", v.user))])
+    error_message = "postgres_app_credentials: database and user must be non-empty names that SQL never needs to quote: a lower-case letter, then lower-case letters, digits or underscores, at most 63 characters."
+  }
+  validation {
+    condition     = length(distinct([for v in values(var.postgres_app_credentials) : v.database])) == length(var.postgres_app_credentials) && length(distinct([for v in values(var.postgres_app_credentials) : v.user])) == length(var.postgres_app_credentials)
+    error_message = "postgres_app_credentials: two apps share a database or a user; each app needs its own."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.postgres_app_credentials) : length(v.password) >= 12 && !can(regex("[\\x00-\\x1f]", v.password))])
+    error_message = "postgres_app_credentials: every entry needs a password of at least 12 characters, without control characters."
+  }
+}
+
+variable "mariadb_app_credentials" {
+  description = "MariaDB database, user, password and namespace of each app (seed: WordPress only), keyed by app, from the SOPS secrets. The init Job creates what is missing; the Secret <app>-mariadb lands in the app's namespace. Rules: see modules/mariadb/README.md."
+  type = map(object({
+    database  = string
+    user      = string
+    password  = string
+    namespace = string
+  }))
+  sensitive = true
+  default   = {}
+  validation {
+    condition     = alltrue([for v in values(var.mariadb_app_credentials) : can(regex("^[a-z][a-z0-9_]{0,62}$", v.database)) && can(regex("^[a-z][a-z0-9_]{0,62}$", v.user))])
+    error_message = "mariadb_app_credentials: database and user must be non-empty names that SQL never needs to quote: a lower-case letter, then lower-case letters, digits or underscores, at most 63 characters."
+  }
+  validation {
+    condition     = length(distinct([for v in values(var.mariadb_app_credentials) : v.database])) == length(var.mariadb_app_credentials) && length(distinct([for v in values(var.mariadb_app_credentials) : v.user])) == length(var.mariadb_app_credentials)
+    error_message = "mariadb_app_credentials: two apps share a database or a user; each app needs its own."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.mariadb_app_credentials) : length(v.password) >= 12 && !can(regex("[\\x00-\\x1f]", v.password))])
+    error_message = "mariadb_app_credentials: every entry needs a password of at least 12 characters, without control characters."
+  }
+}

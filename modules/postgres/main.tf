@@ -1,0 +1,447 @@
+locals {
+  name = "postgres"
+  labels = {
+    "app.kubernetes.io/name"       = local.name
+    "app.kubernetes.io/part-of"    = "data"
+    "app.kubernetes.io/managed-by" = "opentofu"
+  }
+  # Pods with this label (init and backup jobs) may reach the server.
+  client_label = { "fullfrontend.be/db-client" = local.name }
+
+  # The scripts the Jobs run: the same files the Go tests run.
+  # backup-lib.sh is shared by both engines' scripts (modules/db-common).
+  scripts = merge({ for f in ["init.sh", "init.sql", "backup.sh", "restore-check.sh"] : f => file("${path.module}/files/${f}") }, { "backup-lib.sh" = file("${path.module}/../db-common/files/backup-lib.sh") })
+
+  # for_each cannot take sensitive values; the app names are not secret.
+  apps = toset(nonsensitive(keys(var.app_credentials)))
+
+  host = "${local.name}.${var.namespace}.svc.cluster.local"
+
+  # The init Job's name carries a hash of what it applies, so adding an app,
+  # changing a password or a script, or an apply after the Job was garbage
+  # collected (TTL) creates a new Job. Only 10 hex digits of a SHA-256 over
+  # the whole map leave the sensitive context; they reveal nothing usable.
+  init_hash = nonsensitive(substr(sha256(jsonencode({
+    apps    = var.app_credentials
+    scripts = local.scripts
+    image   = var.image
+  })), 0, 10))
+
+  shared_buffers_mb = floor(var.resources.memory_limit_mb / 4)
+
+  pod_security = {
+    runAsNonRoot        = true
+    runAsUser           = 999 # postgres in the official image
+    runAsGroup          = 999
+    fsGroup             = 999
+    fsGroupChangePolicy = "OnRootMismatch"
+    seccompProfile      = { type = "RuntimeDefault" }
+  }
+  container_security = {
+    allowPrivilegeEscalation = false
+    readOnlyRootFilesystem   = true
+    capabilities             = { drop = ["ALL"] }
+  }
+
+  # rclone's static binary, copied from its pinned official image into the
+  # job's PATH: one container then dumps, checksums and uploads, so any
+  # failure fails the Job.
+  rclone_init = {
+    name            = "rclone"
+    image           = var.rclone_image
+    command         = ["cp", "/usr/local/bin/rclone", "/tools/rclone"]
+    securityContext = local.container_security
+    resources = {
+      requests = { cpu = "10m", memory = "16Mi" }
+      limits   = { memory = "64Mi" }
+    }
+    volumeMounts = [{ name = "tools", mountPath = "/tools" }]
+  }
+  job_path = "/tools:/usr/lib/postgresql/17/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+}
+
+resource "kubectl_manifest" "superuser" {
+  server_side_apply = true
+  sensitive_fields  = ["data"]
+  yaml_body = yamlencode({
+    apiVersion = "v1"
+    kind       = "Secret"
+    metadata   = { name = "${local.name}-superuser", namespace = var.namespace, labels = local.labels }
+    type       = "Opaque"
+    data       = { password = base64encode(var.superuser_password) }
+  })
+}
+
+resource "kubectl_manifest" "backup_s3" {
+  server_side_apply = true
+  sensitive_fields  = ["data"]
+  yaml_body = yamlencode({
+    apiVersion = "v1"
+    kind       = "Secret"
+    metadata   = { name = "${local.name}-backup-s3", namespace = var.namespace, labels = local.labels }
+    type       = "Opaque"
+    data = { for k, v in {
+      BACKUP_S3_ENDPOINT         = var.backup_s3.endpoint
+      BACKUP_S3_BUCKET           = var.backup_s3.bucket
+      BACKUP_S3_REGION           = var.backup_s3.region
+      BACKUP_S3_FORCE_PATH_STYLE = tostring(var.backup_s3.force_path_style)
+      AWS_ACCESS_KEY_ID          = var.backup_s3.access_key_id
+      AWS_SECRET_ACCESS_KEY      = var.backup_s3.secret_access_key
+    } : k => base64encode(v) }
+  })
+}
+
+resource "kubectl_manifest" "scripts" {
+  server_side_apply = true
+  yaml_body = yamlencode({
+    apiVersion = "v1"
+    kind       = "ConfigMap"
+    metadata   = { name = "${local.name}-scripts", namespace = var.namespace, labels = local.labels }
+    data       = local.scripts
+  })
+}
+
+# What the init Job mounts: <app>.database, <app>.user, <app>.password.
+resource "kubectl_manifest" "init_apps" {
+  server_side_apply = true
+  sensitive_fields  = ["data"]
+  yaml_body = yamlencode({
+    apiVersion = "v1"
+    kind       = "Secret"
+    metadata   = { name = "${local.name}-init-apps", namespace = var.namespace, labels = local.labels }
+    type       = "Opaque"
+    data = merge([for app, c in var.app_credentials : {
+      "${app}.database" = base64encode(c.database)
+      "${app}.user"     = base64encode(c.user)
+      "${app}.password" = base64encode(c.password)
+    }]...)
+  })
+}
+
+# Each app's credentials, in the app's namespace (created by its module).
+resource "kubectl_manifest" "app_secret" {
+  for_each          = local.apps
+  server_side_apply = true
+  sensitive_fields  = ["data"]
+  yaml_body = yamlencode({
+    apiVersion = "v1"
+    kind       = "Secret"
+    metadata = {
+      name      = "${each.key}-postgres"
+      namespace = nonsensitive(var.app_credentials[each.key].namespace)
+      labels    = merge(local.labels, { "app.kubernetes.io/instance" = each.key })
+    }
+    type = "Opaque"
+    data = { for k, v in {
+      host     = local.host
+      port     = "5432"
+      database = var.app_credentials[each.key].database
+      username = var.app_credentials[each.key].user
+      password = var.app_credentials[each.key].password
+    } : k => base64encode(v) }
+  })
+}
+
+resource "kubectl_manifest" "service" {
+  server_side_apply = true
+  yaml_body = yamlencode({
+    apiVersion = "v1"
+    kind       = "Service"
+    metadata   = { name = local.name, namespace = var.namespace, labels = local.labels }
+    spec = {
+      selector = { "app.kubernetes.io/name" = local.name }
+      ports    = [{ name = "postgres", port = 5432, targetPort = "postgres" }]
+    }
+  })
+}
+
+resource "kubectl_manifest" "headless" {
+  server_side_apply = true
+  yaml_body = yamlencode({
+    apiVersion = "v1"
+    kind       = "Service"
+    metadata   = { name = "${local.name}-headless", namespace = var.namespace, labels = local.labels }
+    spec = {
+      clusterIP = "None"
+      selector  = { "app.kubernetes.io/name" = local.name }
+      ports     = [{ name = "postgres", port = 5432, targetPort = "postgres" }]
+    }
+  })
+}
+
+resource "kubectl_manifest" "statefulset" {
+  server_side_apply = true
+  wait_for_rollout  = false
+  yaml_body = yamlencode({
+    apiVersion = "apps/v1"
+    kind       = "StatefulSet"
+    metadata   = { name = local.name, namespace = var.namespace, labels = local.labels }
+    spec = {
+      serviceName = "${local.name}-headless"
+      replicas    = 1
+      selector    = { matchLabels = { "app.kubernetes.io/name" = local.name } }
+      template = {
+        metadata = {
+          labels = local.labels
+          # A new password or script restarts the pod with them.
+          annotations = { "fullfrontend.be/config-hash" = local.init_hash }
+        }
+        spec = {
+          securityContext               = local.pod_security
+          terminationGracePeriodSeconds = 60
+          containers = [{
+            name  = "postgres"
+            image = var.image
+            # Small-node settings; the rest are PostgreSQL's defaults.
+            args = [
+              "-c", "shared_buffers=${local.shared_buffers_mb}MB",
+              "-c", "effective_cache_size=${local.shared_buffers_mb * 2}MB",
+              "-c", "maintenance_work_mem=64MB",
+              "-c", "work_mem=4MB",
+              "-c", "max_connections=100",
+              "-c", "wal_compression=on",
+              "-c", "log_min_duration_statement=2000",
+            ]
+            ports = [{ name = "postgres", containerPort = 5432 }]
+            env = [
+              { name = "POSTGRES_PASSWORD", valueFrom = { secretKeyRef = { name = "${local.name}-superuser", key = "password" } } },
+              # A sub-directory: a fresh DO volume holds lost+found.
+              { name = "PGDATA", value = "/var/lib/postgresql/data/pgdata" },
+            ]
+            readinessProbe = {
+              exec                = { command = ["pg_isready", "-h", "127.0.0.1", "-U", "postgres"] }
+              periodSeconds       = 10
+              timeoutSeconds      = 5
+              initialDelaySeconds = 5
+            }
+            livenessProbe = {
+              exec                = { command = ["pg_isready", "-h", "127.0.0.1", "-U", "postgres"] }
+              periodSeconds       = 20
+              timeoutSeconds      = 5
+              failureThreshold    = 6
+              initialDelaySeconds = 30
+            }
+            resources = {
+              requests = { cpu = var.resources.cpu_request, memory = var.resources.memory_request }
+              limits   = { memory = "${var.resources.memory_limit_mb}Mi" }
+            }
+            securityContext = local.container_security
+            volumeMounts = [
+              { name = "data", mountPath = "/var/lib/postgresql/data" },
+              { name = "run", mountPath = "/var/run/postgresql" },
+              { name = "tmp", mountPath = "/tmp" },
+              # For `infra db ensure`: the init script inside the server pod.
+              { name = "scripts", mountPath = "/scripts", readOnly = true },
+            ]
+          }]
+          volumes = [
+            { name = "run", emptyDir = {} },
+            { name = "tmp", emptyDir = {} },
+            { name = "scripts", configMap = { name = "${local.name}-scripts" } },
+          ]
+        }
+      }
+      volumeClaimTemplates = [{
+        metadata = { name = "data", labels = local.labels }
+        spec = merge({
+          accessModes = ["ReadWriteOnce"]
+          resources   = { requests = { storage = var.storage_size } }
+        }, var.storage_class == null ? {} : { storageClassName = var.storage_class })
+      }]
+    }
+  })
+  depends_on = [kubectl_manifest.superuser, kubectl_manifest.scripts, kubectl_manifest.headless]
+}
+
+# Only app namespaces and this module's jobs reach the port.
+resource "kubectl_manifest" "network_policy" {
+  server_side_apply = true
+  yaml_body = yamlencode({
+    apiVersion = "networking.k8s.io/v1"
+    kind       = "NetworkPolicy"
+    metadata   = { name = local.name, namespace = var.namespace, labels = local.labels }
+    spec = {
+      podSelector = { matchLabels = { "app.kubernetes.io/name" = local.name } }
+      policyTypes = ["Ingress"]
+      ingress = [{
+        from = [
+          { namespaceSelector = { matchLabels = { (var.apps_tier_label.key) = var.apps_tier_label.value } } },
+          { podSelector = { matchLabels = local.client_label } },
+        ]
+        ports = [{ protocol = "TCP", port = 5432 }]
+      }]
+    }
+  })
+}
+
+# Seed "Init Jobs": creates missing databases and roles, applies passwords.
+resource "kubectl_manifest" "init_job" {
+  server_side_apply = true
+  force_new         = true # a Job's pod template is immutable
+  wait              = false
+  yaml_body = yamlencode({
+    apiVersion = "batch/v1"
+    kind       = "Job"
+    metadata   = { name = "${local.name}-init-${local.init_hash}", namespace = var.namespace, labels = local.labels }
+    spec = {
+      ttlSecondsAfterFinished = 120
+      backoffLimit            = 6
+      activeDeadlineSeconds   = 900
+      template = {
+        metadata = { labels = merge(local.labels, local.client_label, { "app.kubernetes.io/component" = "init" }) }
+        spec = {
+          restartPolicy   = "OnFailure"
+          securityContext = local.pod_security
+          containers = [{
+            name  = "init"
+            image = var.image
+            # Waits for the server (first apply: it is still starting).
+            command = ["sh", "-c", "until pg_isready -q; do sleep 2; done; exec sh /scripts/init.sh /apps"]
+            env = [
+              { name = "PGHOST", value = local.name },
+              { name = "PGUSER", value = "postgres" },
+              { name = "PGPASSWORD", valueFrom = { secretKeyRef = { name = "${local.name}-superuser", key = "password" } } },
+            ]
+            resources = {
+              requests = { cpu = "10m", memory = "32Mi" }
+              limits   = { memory = "128Mi" }
+            }
+            securityContext = local.container_security
+            volumeMounts = [
+              { name = "scripts", mountPath = "/scripts", readOnly = true },
+              { name = "apps", mountPath = "/apps", readOnly = true },
+            ]
+          }]
+          volumes = [
+            { name = "scripts", configMap = { name = "${local.name}-scripts" } },
+            { name = "apps", secret = { secretName = "${local.name}-init-apps" } },
+          ]
+        }
+      }
+    }
+  })
+  depends_on = [kubectl_manifest.statefulset, kubectl_manifest.init_apps, kubectl_manifest.network_policy]
+}
+
+resource "kubectl_manifest" "backup" {
+  server_side_apply = true
+  yaml_body = yamlencode({
+    apiVersion = "batch/v1"
+    kind       = "CronJob"
+    metadata   = { name = "${local.name}-backup", namespace = var.namespace, labels = local.labels }
+    spec = {
+      schedule                   = var.backup_schedule
+      timeZone                   = "Etc/UTC"
+      concurrencyPolicy          = "Forbid"
+      startingDeadlineSeconds    = 3600
+      successfulJobsHistoryLimit = 3
+      failedJobsHistoryLimit     = 3
+      jobTemplate = {
+        spec = {
+          backoffLimit          = 1
+          activeDeadlineSeconds = 14400
+          template = {
+            metadata = { labels = merge(local.labels, local.client_label, { "app.kubernetes.io/component" = "backup" }) }
+            spec = {
+              restartPolicy   = "Never"
+              securityContext = local.pod_security
+              initContainers  = [local.rclone_init]
+              containers = [{
+                name    = "backup"
+                image   = var.image
+                command = ["sh", "/scripts/backup.sh"]
+                env = [
+                  { name = "PATH", value = local.job_path },
+                  { name = "PGHOST", value = local.name },
+                  { name = "PGUSER", value = "postgres" },
+                  { name = "PGPASSWORD", valueFrom = { secretKeyRef = { name = "${local.name}-superuser", key = "password" } } },
+                  { name = "BACKUP_WORK_DIR", value = "/work" },
+                  { name = "BACKUP_RETENTION_DAYS", value = tostring(var.backup_retention_days) },
+                  { name = "HOME", value = "/work" },
+                ]
+                envFrom = [{ secretRef = { name = "${local.name}-backup-s3" } }]
+                resources = {
+                  requests = { cpu = "100m", memory = "128Mi" }
+                  limits   = { memory = "512Mi" }
+                }
+                securityContext = local.container_security
+                volumeMounts = [
+                  { name = "scripts", mountPath = "/scripts", readOnly = true },
+                  { name = "tools", mountPath = "/tools", readOnly = true },
+                  { name = "work", mountPath = "/work" },
+                ]
+              }]
+              volumes = [
+                { name = "scripts", configMap = { name = "${local.name}-scripts" } },
+                { name = "tools", emptyDir = {} },
+                { name = "work", emptyDir = { sizeLimit = "20Gi" } },
+              ]
+            }
+          }
+        }
+      }
+    }
+  })
+  depends_on = [kubectl_manifest.scripts, kubectl_manifest.backup_s3, kubectl_manifest.superuser]
+}
+
+# Restores the newest backup into a scratch server inside its own pod: no
+# database credential, no access to the live server.
+resource "kubectl_manifest" "restore_check" {
+  server_side_apply = true
+  yaml_body = yamlencode({
+    apiVersion = "batch/v1"
+    kind       = "CronJob"
+    metadata   = { name = "${local.name}-restore-check", namespace = var.namespace, labels = local.labels }
+    spec = {
+      schedule                   = var.restore_check_schedule
+      timeZone                   = "Etc/UTC"
+      concurrencyPolicy          = "Forbid"
+      startingDeadlineSeconds    = 3600
+      successfulJobsHistoryLimit = 3
+      failedJobsHistoryLimit     = 3
+      jobTemplate = {
+        spec = {
+          backoffLimit          = 0
+          activeDeadlineSeconds = 14400
+          template = {
+            metadata = { labels = merge(local.labels, { "app.kubernetes.io/component" = "restore-check" }) }
+            spec = {
+              restartPolicy   = "Never"
+              securityContext = local.pod_security
+              initContainers  = [local.rclone_init]
+              containers = [{
+                name    = "restore-check"
+                image   = var.image
+                command = ["sh", "/scripts/restore-check.sh"]
+                env = [
+                  { name = "PATH", value = local.job_path },
+                  { name = "BACKUP_WORK_DIR", value = "/work" },
+                  { name = "HOME", value = "/work" },
+                  { name = "RESTORE_CHECK_EXPECTED_TABLES", value = join(" ", [for db, ts in var.restore_check_expected_tables : "${db}:${join(",", ts)}" if length(ts) > 0]) },
+                ]
+                envFrom = [{ secretRef = { name = "${local.name}-backup-s3" } }]
+                resources = {
+                  requests = { cpu = "100m", memory = "256Mi" }
+                  limits   = { memory = "1Gi" }
+                }
+                securityContext = local.container_security
+                volumeMounts = [
+                  { name = "scripts", mountPath = "/scripts", readOnly = true },
+                  { name = "tools", mountPath = "/tools", readOnly = true },
+                  { name = "work", mountPath = "/work" },
+                ]
+              }]
+              volumes = [
+                { name = "scripts", configMap = { name = "${local.name}-scripts" } },
+                { name = "tools", emptyDir = {} },
+                { name = "work", emptyDir = { sizeLimit = "40Gi" } },
+              ]
+            }
+          }
+        }
+      }
+    }
+  })
+  depends_on = [kubectl_manifest.scripts, kubectl_manifest.backup_s3]
+}

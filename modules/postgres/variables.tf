@@ -1,0 +1,173 @@
+variable "namespace" {
+  description = "Namespace of the database (created by modules/k8s-config)."
+  type        = string
+  default     = "data"
+  validation {
+    condition     = can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", var.namespace))
+    error_message = "namespace must be a DNS label."
+  }
+}
+
+variable "image" {
+  description = "Official PostgreSQL image, pinned to a patch release (the scripts' psql, pg_dump and initdb come from it too)."
+  type        = string
+  default     = "docker.io/library/postgres:17.7"
+  validation {
+    condition     = can(regex("^[a-z0-9./-]*postgres:17\\.[0-9]+(-[a-z]+)?$", var.image)) && !strcontains(var.image, "bitnami")
+    error_message = "image must be an official postgres image pinned to a 17.x patch release (for example docker.io/library/postgres:17.7): the data directory and the dumps are PostgreSQL 17."
+  }
+}
+
+variable "rclone_image" {
+  description = "Official rclone image, pinned; only its static binary is used, copied into the database image's container to reach S3."
+  type        = string
+  default     = "docker.io/rclone/rclone:1.73.5"
+  validation {
+    condition     = can(regex(":[0-9]+\\.[0-9]+\\.[0-9]+$", var.rclone_image))
+    error_message = "rclone_image must be pinned to a release (for example docker.io/rclone/rclone:1.73.5), never latest."
+  }
+}
+
+variable "storage_class" {
+  description = "StorageClass of the data volume: do-block-storage in prod; null takes the cluster's default class (dev)."
+  type        = string
+  default     = null
+}
+
+variable "storage_size" {
+  description = "Size of the data volume (a DO volume can grow later, never shrink)."
+  type        = string
+  default     = "10Gi"
+  validation {
+    condition     = can(regex("^[0-9]+(Mi|Gi|Ti)$", var.storage_size))
+    error_message = "storage_size must be a Kubernetes quantity such as 10Gi."
+  }
+}
+
+variable "resources" {
+  description = "Requests and memory limit of the server, sized for a small node; shared_buffers follows memory_limit_mb / 4."
+  type = object({
+    cpu_request     = optional(string, "100m")
+    memory_request  = optional(string, "256Mi")
+    memory_limit_mb = optional(number, 768)
+  })
+  default = {}
+  validation {
+    condition     = var.resources.memory_limit_mb >= 256
+    error_message = "resources.memory_limit_mb must be at least 256."
+  }
+}
+
+variable "superuser_password" {
+  description = "Password of the postgres superuser (SOPS secrets)."
+  type        = string
+  sensitive   = true
+  validation {
+    # The length rule lives in the stack's variable (generated passwords
+    # are 32 characters); here only what would break the server or scripts.
+    condition     = length(var.superuser_password) > 0 && !can(regex("[\\x00-\\x1f]", var.superuser_password))
+    error_message = "superuser_password must be non-empty, without control characters (newline, tab, ...)."
+  }
+}
+
+variable "app_credentials" {
+  description = "Database, user, password and namespace of each app, keyed by app (SOPS secrets). Each entry gets its database and role (init Job) and a Secret <app>-postgres in its namespace."
+  type = map(object({
+    database  = string
+    user      = string
+    password  = string
+    namespace = string
+  }))
+  sensitive = true
+  default   = {}
+  validation {
+    condition     = alltrue([for k in keys(var.app_credentials) : can(regex("^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$", k))])
+    error_message = "postgres app_credentials keys must be app names: lower-case letters, digits and hyphens, at most 42 characters."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.app_credentials) : can(regex("^[a-z][a-z0-9_]{0,62}$", v.database)) && can(regex("^[a-z][a-z0-9_]{0,62}$", v.user))])
+    error_message = "postgres app_credentials: database and user must be non-empty names that SQL never needs to quote: a lower-case letter, then lower-case letters, digits or underscores, at most 63 characters (no hyphen, dot, space, quote or upper case)."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.app_credentials) : !contains(["postgres", "template0", "template1"], v.database) && v.user != "postgres" && !startswith(v.user, "pg_")])
+    error_message = "postgres app_credentials: the database may not be postgres, template0 or template1, and the user may not be postgres or start with pg_ (reserved)."
+  }
+  validation {
+    condition     = length(distinct([for v in values(var.app_credentials) : v.database])) == length(var.app_credentials) && length(distinct([for v in values(var.app_credentials) : v.user])) == length(var.app_credentials)
+    error_message = "postgres app_credentials: two apps share a database or a user; each app needs its own."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.app_credentials) : length(v.password) >= 12 && !can(regex("[\\x00-\\x1f]", v.password))])
+    error_message = "postgres app_credentials: every entry needs a password of at least 12 characters, without control characters (newline, tab, ...)."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.app_credentials) : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", v.namespace))])
+    error_message = "postgres app_credentials: namespace must be the app's namespace name (a DNS label)."
+  }
+}
+
+variable "apps_tier_label" {
+  description = "Label of the app namespaces allowed to reach the database (modules/k8s-config)."
+  type = object({
+    key   = string
+    value = string
+  })
+  default = { key = "fullfrontend.be/tier", value = "apps" }
+}
+
+variable "backup_s3" {
+  description = "S3 target of the dumps: Spaces in prod, the in-cluster S3 server in dev."
+  type = object({
+    endpoint          = string
+    bucket            = string
+    region            = string
+    access_key_id     = string
+    secret_access_key = string
+    force_path_style  = bool
+  })
+  sensitive = true
+  validation {
+    condition     = can(regex("^https?://[^/]+$", var.backup_s3.endpoint)) && can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.backup_s3.bucket))
+    error_message = "backup_s3.endpoint must be a URL without path (https://fra1.digitaloceanspaces.com) and backup_s3.bucket a bucket name."
+  }
+}
+
+variable "backup_schedule" {
+  description = "Cron expression (UTC) of the daily backup; before Velero's 03:00."
+  type        = string
+  default     = "15 2 * * *"
+  validation {
+    condition     = length(split(" ", trimspace(var.backup_schedule))) == 5
+    error_message = "backup_schedule must be a five-field cron expression."
+  }
+}
+
+variable "restore_check_schedule" {
+  description = "Cron expression (UTC) of the restore check, after the backup."
+  type        = string
+  default     = "15 5 * * *"
+  validation {
+    condition     = length(split(" ", trimspace(var.restore_check_schedule))) == 5
+    error_message = "restore_check_schedule must be a five-field cron expression."
+  }
+}
+
+variable "backup_retention_days" {
+  description = "Days of dumps the backup job keeps itself; 0 leaves it to the bucket's lifecycle rule (prod: 30 days on db/). Set it in dev, whose S3 server has no lifecycle rule."
+  type        = number
+  default     = 0
+  validation {
+    condition     = var.backup_retention_days >= 0 && floor(var.backup_retention_days) == var.backup_retention_days
+    error_message = "backup_retention_days must be a whole number, 0 or more."
+  }
+}
+
+variable "restore_check_expected_tables" {
+  description = "Tables that must exist after the test restore, per database (for example { n8n = [\"workflow_entity\"] })."
+  type        = map(list(string))
+  default     = {}
+  validation {
+    condition     = alltrue([for db, ts in var.restore_check_expected_tables : can(regex("^[a-z][a-z0-9_]{0,62}$", db)) && alltrue([for t in ts : can(regex("^[a-z_][a-z0-9_]*(\\.[a-z_][a-z0-9_]*)?$", t))])])
+    error_message = "restore_check_expected_tables: keys are database names, values lists of (schema.)table names in lower case."
+  }
+}
