@@ -136,3 +136,18 @@ func (b *Bucket) Runs(t testing.TB, engine string) []string {
 	}
 	return runs
 }
+
+// Size is the total size in bytes of the objects under prefix.
+func (b *Bucket) Size(t testing.TB, prefix string) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var total int64
+	for o := range b.client.ListObjects(ctx, b.Name, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if o.Err != nil {
+			t.Fatalf("list %s: %v", prefix, o.Err)
+		}
+		total += o.Size
+	}
+	return total
+}
