@@ -28,7 +28,7 @@ func TestLargeBackupAndRestore(t *testing.T) {
 	}
 	engines := []struct {
 		name, table string
-		seed              func(t *testing.T) (conn []string, dbSize func() string)
+		seed        func(t *testing.T) (conn []string, dbSize func() string)
 	}{
 		{"postgres", "bench:big", func(t *testing.T) ([]string, func() string) {
 			pg := StartPostgres(t)
