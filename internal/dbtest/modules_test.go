@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fullfrontend.be/infra/internal/kubeharness"
+	"fullfrontend.be/infra/internal/planscan"
 	"fullfrontend.be/infra/internal/tofutest"
 )
 
@@ -98,31 +99,22 @@ func planManifests(t *testing.T, e *tofutest.Env, dir string, vars ...string) (m
 	}
 	e.MustRun(t, dir, nil, args...)
 	raw := e.MustRun(t, dir, nil, "show", "-json", "tfplan")
+	// planscan walks every nested module (the engines call db-common).
+	p, err := planscan.Load([]byte(raw))
+	if err != nil {
+		t.Fatalf("load plan: %v", err)
+	}
+	out := map[string]string{}
+	for _, m := range p.Manifests {
+		out[m.Address] = m.YAML
+	}
 	var plan struct {
 		PlannedValues struct {
-			Outputs    map[string]struct{ Value any } `json:"outputs"`
-			RootModule struct {
-				ChildModules []struct {
-					Resources []struct {
-						Address string         `json:"address"`
-						Type    string         `json:"type"`
-						Values  map[string]any `json:"values"`
-					} `json:"resources"`
-				} `json:"child_modules"`
-			} `json:"root_module"`
+			Outputs map[string]struct{ Value any } `json:"outputs"`
 		} `json:"planned_values"`
 	}
 	if err := json.Unmarshal([]byte(raw), &plan); err != nil {
 		t.Fatalf("decode plan: %v", err)
-	}
-	out := map[string]string{}
-	for _, m := range plan.PlannedValues.RootModule.ChildModules {
-		for _, r := range m.Resources {
-			if r.Type == "kubectl_manifest" {
-				body, _ := r.Values["yaml_body"].(string)
-				out[r.Address] = body
-			}
-		}
 	}
 	job, _ := plan.PlannedValues.Outputs["pg_init_job"].Value.(string)
 	return out, job
@@ -176,7 +168,7 @@ func TestDataModulesAcceptedByAPIServer(t *testing.T) {
 	}
 
 	// The scripts in the ConfigMap are the files the tests run.
-	cm := manifests[`module.postgres.kubectl_manifest.scripts`]
+	cm := manifests[`module.postgres.module.common.kubectl_manifest.scripts`]
 	if !strings.Contains(cm, "restore-check.sh") || !strings.Contains(cm, "\\getenv app_password APP_PASSWORD") {
 		t.Errorf("postgres scripts ConfigMap lacks the files:\n%.400s", cm)
 	}

@@ -9,13 +9,9 @@ locals {
   client_label = { "fullfrontend.be/db-client" = local.name }
 
   # The scripts the Jobs run: the same files the Go tests run.
-  # backup-lib.sh is shared by both engines' scripts (modules/db-common).
-  scripts = merge({ for f in ["init.sh", "init.sql", "backup.sh", "restore-check.sh", "count-rows.awk"] : f => file("${path.module}/files/${f}") }, { "backup-lib.sh" = file("${path.module}/../db-common/files/backup-lib.sh") })
+  # The engine's own scripts; db-common adds the shared backup-lib.sh.
+  scripts = { for f in ["init.sh", "init.sql", "backup.sh", "restore-check.sh", "count-rows.awk"] : f => file("${path.module}/files/${f}") }
 
-  # for_each cannot take sensitive values; the app names are not secret.
-  apps = toset(nonsensitive(keys(var.app_credentials)))
-
-  host = "${local.name}.${var.namespace}.svc.cluster.local"
 
   # The init Job's name carries a hash of what it applies, so adding an app,
   # changing a password or a script, or an apply after the Job was garbage
@@ -23,7 +19,7 @@ locals {
   # the whole map leave the sensitive context; they reveal nothing usable.
   init_hash = nonsensitive(substr(sha256(jsonencode({
     apps    = var.app_credentials
-    scripts = local.scripts
+    scripts = module.common.scripts
     image   = var.image
   })), 0, 10))
 
@@ -60,113 +56,19 @@ locals {
   job_path = "/tools:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 }
 
-resource "kubectl_manifest" "superuser" {
-  server_side_apply = true
-  sensitive_fields  = ["data"]
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "Secret"
-    metadata   = { name = "${local.name}-superuser", namespace = var.namespace, labels = local.labels }
-    type       = "Opaque"
-    data       = { password = base64encode(var.superuser_password) }
-  })
-}
-
-resource "kubectl_manifest" "backup_s3" {
-  server_side_apply = true
-  sensitive_fields  = ["data"]
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "Secret"
-    metadata   = { name = "${local.name}-backup-s3", namespace = var.namespace, labels = local.labels }
-    type       = "Opaque"
-    data = { for k, v in {
-      BACKUP_S3_ENDPOINT         = var.backup_s3.endpoint
-      BACKUP_S3_BUCKET           = var.backup_s3.bucket
-      BACKUP_S3_REGION           = var.backup_s3.region
-      BACKUP_S3_FORCE_PATH_STYLE = tostring(var.backup_s3.force_path_style)
-      AWS_ACCESS_KEY_ID          = var.backup_s3.access_key_id
-      AWS_SECRET_ACCESS_KEY      = var.backup_s3.secret_access_key
-    } : k => base64encode(v) }
-  })
-}
-
-resource "kubectl_manifest" "scripts" {
-  server_side_apply = true
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "ConfigMap"
-    metadata   = { name = "${local.name}-scripts", namespace = var.namespace, labels = local.labels }
-    data       = local.scripts
-  })
-}
-
-# What the init Job mounts: <app>.database, <app>.user, <app>.password.
-resource "kubectl_manifest" "init_apps" {
-  server_side_apply = true
-  sensitive_fields  = ["data"]
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "Secret"
-    metadata   = { name = "${local.name}-init-apps", namespace = var.namespace, labels = local.labels }
-    type       = "Opaque"
-    data = merge([for app, c in var.app_credentials : {
-      "${app}.database" = base64encode(c.database)
-      "${app}.user"     = base64encode(c.user)
-      "${app}.password" = base64encode(c.password)
-    }]...)
-  })
-}
-
-# Each app's credentials, in the app's namespace (created by its module).
-resource "kubectl_manifest" "app_secret" {
-  for_each          = local.apps
-  server_side_apply = true
-  sensitive_fields  = ["data"]
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "Secret"
-    metadata = {
-      name      = "${each.key}-mariadb"
-      namespace = nonsensitive(var.app_credentials[each.key].namespace)
-      labels    = merge(local.labels, { "app.kubernetes.io/instance" = each.key })
-    }
-    type = "Opaque"
-    data = { for k, v in {
-      host     = local.host
-      port     = "3306"
-      database = var.app_credentials[each.key].database
-      username = var.app_credentials[each.key].user
-      password = var.app_credentials[each.key].password
-    } : k => base64encode(v) }
-  })
-}
-
-resource "kubectl_manifest" "service" {
-  server_side_apply = true
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "Service"
-    metadata   = { name = local.name, namespace = var.namespace, labels = local.labels }
-    spec = {
-      selector = { "app.kubernetes.io/name" = local.name }
-      ports    = [{ name = "mariadb", port = 3306, targetPort = "mariadb" }]
-    }
-  })
-}
-
-resource "kubectl_manifest" "headless" {
-  server_side_apply = true
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "Service"
-    metadata   = { name = "${local.name}-headless", namespace = var.namespace, labels = local.labels }
-    spec = {
-      clusterIP = "None"
-      selector  = { "app.kubernetes.io/name" = local.name }
-      ports     = [{ name = "mariadb", port = 3306, targetPort = "mariadb" }]
-    }
-  })
+# Secrets, scripts, Services and NetworkPolicy, shared with the other engine.
+module "common" {
+  source             = "../db-common"
+  name               = local.name
+  port               = 3306
+  namespace          = var.namespace
+  labels             = local.labels
+  client_label       = local.client_label
+  apps_tier_label    = var.apps_tier_label
+  scripts            = local.scripts
+  superuser_password = var.superuser_password
+  app_credentials    = var.app_credentials
+  backup_s3          = var.backup_s3
 }
 
 resource "kubectl_manifest" "statefulset" {
@@ -254,28 +156,7 @@ resource "kubectl_manifest" "statefulset" {
       }]
     }
   })
-  depends_on = [kubectl_manifest.superuser, kubectl_manifest.scripts, kubectl_manifest.headless]
-}
-
-# Only app namespaces and this module's jobs reach the port.
-resource "kubectl_manifest" "network_policy" {
-  server_side_apply = true
-  yaml_body = yamlencode({
-    apiVersion = "networking.k8s.io/v1"
-    kind       = "NetworkPolicy"
-    metadata   = { name = local.name, namespace = var.namespace, labels = local.labels }
-    spec = {
-      podSelector = { matchLabels = { "app.kubernetes.io/name" = local.name } }
-      policyTypes = ["Ingress"]
-      ingress = [{
-        from = [
-          { namespaceSelector = { matchLabels = { (var.apps_tier_label.key) = var.apps_tier_label.value } } },
-          { podSelector = { matchLabels = local.client_label } },
-        ]
-        ports = [{ protocol = "TCP", port = 3306 }]
-      }]
-    }
-  })
+  depends_on = [module.common]
 }
 
 # Seed "Init Jobs": creates missing databases and users, applies passwords.
@@ -324,7 +205,7 @@ resource "kubectl_manifest" "init_job" {
       }
     }
   })
-  depends_on = [kubectl_manifest.statefulset, kubectl_manifest.init_apps, kubectl_manifest.network_policy]
+  depends_on = [kubectl_manifest.statefulset, module.common]
 }
 
 resource "kubectl_manifest" "backup" {
@@ -386,7 +267,7 @@ resource "kubectl_manifest" "backup" {
       }
     }
   })
-  depends_on = [kubectl_manifest.scripts, kubectl_manifest.backup_s3, kubectl_manifest.superuser]
+  depends_on = [module.common]
 }
 
 # Restores the newest backup into a scratch server inside its own pod: no
@@ -448,5 +329,5 @@ resource "kubectl_manifest" "restore_check" {
       }
     }
   })
-  depends_on = [kubectl_manifest.scripts, kubectl_manifest.backup_s3]
+  depends_on = [module.common]
 }

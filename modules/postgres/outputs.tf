@@ -1,6 +1,6 @@
 output "host" {
   description = "In-cluster DNS name of the server."
-  value       = local.host
+  value       = module.common.host
 }
 
 output "port" {
@@ -10,7 +10,7 @@ output "port" {
 
 output "app_secret_names" {
   description = "Name of each app's credentials Secret (keys host, port, database, username, password), in the app's namespace, keyed by app."
-  value       = { for app in local.apps : app => "${app}-postgres" }
+  value       = module.common.app_secret_names
 }
 
 output "init_job_name" {
