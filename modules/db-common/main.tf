@@ -8,6 +8,36 @@ locals {
   # for_each cannot take sensitive values; the app names are not secret.
   apps = toset(nonsensitive(keys(var.app_credentials)))
   host = "${var.name}.${var.namespace}.svc.cluster.local"
+
+  # Both official images run as uid/gid 999 (postgres, mysql).
+  pod_security = {
+    runAsNonRoot        = true
+    runAsUser           = 999
+    runAsGroup          = 999
+    fsGroup             = 999
+    fsGroupChangePolicy = "OnRootMismatch"
+    seccompProfile      = { type = "RuntimeDefault" }
+  }
+  container_security = {
+    allowPrivilegeEscalation = false
+    readOnlyRootFilesystem   = true
+    capabilities             = { drop = ["ALL"] }
+  }
+
+  # rclone's static binary, copied from its pinned official image into the
+  # job's PATH: one container then dumps, checksums and uploads, so any
+  # failure fails the Job.
+  rclone_init = {
+    name            = "rclone"
+    image           = var.rclone_image
+    command         = ["cp", "/usr/local/bin/rclone", "/tools/rclone"]
+    securityContext = local.container_security
+    resources = {
+      requests = { cpu = "10m", memory = "16Mi" }
+      limits   = { memory = "64Mi" }
+    }
+    volumeMounts = [{ name = "tools", mountPath = "/tools" }]
+  }
 }
 
 resource "kubectl_manifest" "superuser" {

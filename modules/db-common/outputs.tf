@@ -12,3 +12,18 @@ output "scripts" {
   description = "The scripts the ConfigMap holds (engine scripts and backup-lib.sh): hashed by the engine module into its init Job's name."
   value       = local.scripts
 }
+
+output "pod_security" {
+  description = "Pod securityContext of the server and its Jobs (non-root, uid 999, RuntimeDefault seccomp)."
+  value       = local.pod_security
+}
+
+output "container_security" {
+  description = "Container securityContext (no privilege escalation, read-only root, no capabilities)."
+  value       = local.container_security
+}
+
+output "rclone_init" {
+  description = "Init container that copies rclone into the /tools volume of the backup and restore Jobs."
+  value       = local.rclone_init
+}

@@ -69,3 +69,8 @@ variable "backup_s3" {
   })
   sensitive = true
 }
+
+variable "rclone_image" {
+  description = "Pinned rclone image whose static binary the backup and restore Jobs use (validated by the engine module)."
+  type        = string
+}

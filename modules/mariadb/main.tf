@@ -25,34 +25,6 @@ locals {
 
   buffer_pool_mb = floor(var.resources.memory_limit_mb / 3)
 
-  pod_security = {
-    runAsNonRoot        = true
-    runAsUser           = 999 # mysql in the official image
-    runAsGroup          = 999
-    fsGroup             = 999
-    fsGroupChangePolicy = "OnRootMismatch"
-    seccompProfile      = { type = "RuntimeDefault" }
-  }
-  container_security = {
-    allowPrivilegeEscalation = false
-    readOnlyRootFilesystem   = true
-    capabilities             = { drop = ["ALL"] }
-  }
-
-  # rclone's static binary, copied from its pinned official image into the
-  # job's PATH: one container then dumps, checksums and uploads, so any
-  # failure fails the Job.
-  rclone_init = {
-    name            = "rclone"
-    image           = var.rclone_image
-    command         = ["cp", "/usr/local/bin/rclone", "/tools/rclone"]
-    securityContext = local.container_security
-    resources = {
-      requests = { cpu = "10m", memory = "16Mi" }
-      limits   = { memory = "64Mi" }
-    }
-    volumeMounts = [{ name = "tools", mountPath = "/tools" }]
-  }
   job_path = "/tools:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 }
 
@@ -69,6 +41,7 @@ module "common" {
   superuser_password = var.superuser_password
   app_credentials    = var.app_credentials
   backup_s3          = var.backup_s3
+  rclone_image       = var.rclone_image
 }
 
 resource "kubectl_manifest" "statefulset" {
@@ -89,7 +62,7 @@ resource "kubectl_manifest" "statefulset" {
           annotations = { "fullfrontend.be/config-hash" = local.init_hash }
         }
         spec = {
-          securityContext               = local.pod_security
+          securityContext               = module.common.pod_security
           terminationGracePeriodSeconds = 60
           containers = [{
             name  = "mariadb"
@@ -131,7 +104,7 @@ resource "kubectl_manifest" "statefulset" {
               requests = { cpu = var.resources.cpu_request, memory = var.resources.memory_request }
               limits   = { memory = "${var.resources.memory_limit_mb}Mi" }
             }
-            securityContext = local.container_security
+            securityContext = module.common.container_security
             volumeMounts = [
               { name = "data", mountPath = "/var/lib/mysql" },
               { name = "run", mountPath = "/run/mysqld" },
@@ -176,7 +149,7 @@ resource "kubectl_manifest" "init_job" {
         metadata = { labels = merge(local.labels, local.client_label, { "app.kubernetes.io/component" = "init" }) }
         spec = {
           restartPolicy   = "OnFailure"
-          securityContext = local.pod_security
+          securityContext = module.common.pod_security
           containers = [{
             name  = "init"
             image = var.image
@@ -191,7 +164,7 @@ resource "kubectl_manifest" "init_job" {
               requests = { cpu = "10m", memory = "32Mi" }
               limits   = { memory = "128Mi" }
             }
-            securityContext = local.container_security
+            securityContext = module.common.container_security
             volumeMounts = [
               { name = "scripts", mountPath = "/scripts", readOnly = true },
               { name = "apps", mountPath = "/apps", readOnly = true },
@@ -229,8 +202,8 @@ resource "kubectl_manifest" "backup" {
             metadata = { labels = merge(local.labels, local.client_label, { "app.kubernetes.io/component" = "backup" }) }
             spec = {
               restartPolicy   = "Never"
-              securityContext = local.pod_security
-              initContainers  = [local.rclone_init]
+              securityContext = module.common.pod_security
+              initContainers  = [module.common.rclone_init]
               containers = [{
                 name    = "backup"
                 image   = var.image
@@ -249,7 +222,7 @@ resource "kubectl_manifest" "backup" {
                   requests = { cpu = "100m", memory = "128Mi" }
                   limits   = { memory = "512Mi" }
                 }
-                securityContext = local.container_security
+                securityContext = module.common.container_security
                 volumeMounts = [
                   { name = "scripts", mountPath = "/scripts", readOnly = true },
                   { name = "tools", mountPath = "/tools", readOnly = true },
@@ -293,8 +266,8 @@ resource "kubectl_manifest" "restore_check" {
             metadata = { labels = merge(local.labels, { "app.kubernetes.io/component" = "restore-check" }) }
             spec = {
               restartPolicy   = "Never"
-              securityContext = local.pod_security
-              initContainers  = [local.rclone_init]
+              securityContext = module.common.pod_security
+              initContainers  = [module.common.rclone_init]
               containers = [{
                 name    = "restore-check"
                 image   = var.image
@@ -311,7 +284,7 @@ resource "kubectl_manifest" "restore_check" {
                   requests = { cpu = "100m", memory = "256Mi" }
                   limits   = { memory = "1Gi" }
                 }
-                securityContext = local.container_security
+                securityContext = module.common.container_security
                 volumeMounts = [
                   { name = "scripts", mountPath = "/scripts", readOnly = true },
                   { name = "tools", mountPath = "/tools", readOnly = true },
