@@ -61,7 +61,7 @@ func script(t *testing.T, engine, name string, as Account, env []string, stdin s
 	t.Helper()
 	path := filepath.Join(ScriptDir(t, engine), name)
 	// In the cluster the shared library sits beside the scripts.
-	env = append(append([]string{}, env...), "BACKUP_LIB="+filepath.Join(ScriptDir(t, "db-common"), "backup-lib.sh"))
+	env = append(append([]string{}, env...), "DB_COMMON_DIR="+ScriptDir(t, "db-common"))
 	return Run(t, as, env, stdin, "/bin/sh", append([]string{path}, args...)...)
 }
 

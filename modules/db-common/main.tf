@@ -4,7 +4,7 @@
 # add the engine-specific StatefulSet and Jobs.
 locals {
   # The engine's scripts and the shared library they source.
-  scripts = merge(var.scripts, { "backup-lib.sh" = file("${path.module}/files/backup-lib.sh") })
+  scripts = merge(var.scripts, { "db-lib.sh" = file("${path.module}/files/db-lib.sh") })
   # for_each cannot take sensitive values; the app names are not secret.
   apps = toset(nonsensitive(keys(var.app_credentials)))
   host = "${var.name}.${var.namespace}.svc.cluster.local"

@@ -9,7 +9,7 @@ output "app_secret_names" {
 }
 
 output "scripts" {
-  description = "The scripts the ConfigMap holds (engine scripts and backup-lib.sh): hashed by the engine module into its init Job's name."
+  description = "The scripts the ConfigMap holds (engine scripts and db-lib.sh): hashed by the engine module into its init Job's name."
   value       = local.scripts
 }
 

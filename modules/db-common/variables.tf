@@ -36,7 +36,7 @@ variable "apps_tier_label" {
 }
 
 variable "scripts" {
-  description = "The engine's scripts, by file name; backup-lib.sh is added from this module."
+  description = "The engine's scripts, by file name; db-lib.sh is added from this module."
   type        = map(string)
 }
 

@@ -9,7 +9,7 @@ locals {
   client_label = { "fullfrontend.be/db-client" = local.name }
 
   # The scripts the Jobs run: the same files the Go tests run.
-  # The engine's own scripts; db-common adds the shared backup-lib.sh.
+  # The engine's own scripts; db-common adds the shared db-lib.sh.
   scripts = { for f in ["init.sh", "init.sql", "backup.sh", "restore-check.sh"] : f => file("${path.module}/files/${f}") }
 
 

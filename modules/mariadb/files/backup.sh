@@ -10,15 +10,15 @@
 # non-zero, which fails the Job and fires the platform's backup alert.
 #
 # Environment: MARIADB_HOST, MARIADB_PORT, MARIADB_USER, MARIADB_PASSWORD
-# (root); BACKUP_S3_* and AWS_* (see backup-lib.sh); BACKUP_WORK_DIR
+# (root); BACKUP_S3_* and AWS_* (see db-lib.sh); BACKUP_WORK_DIR
 # (scratch space, default /tmp); BACKUP_RETENTION_DAYS (0, the default,
 # leaves expiry to the bucket's lifecycle rule).
 set -eu
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
-# Beside the script in the cluster (ConfigMap); BACKUP_LIB points tests at
-# modules/db-common/files/backup-lib.sh.
-# shellcheck source=SCRIPTDIR/../../db-common/files/backup-lib.sh
-. "${BACKUP_LIB:-$here/backup-lib.sh}"
+# Beside the script in the cluster (ConfigMap); DB_COMMON_DIR points tests at
+# modules/db-common/files.
+# shellcheck source=SCRIPTDIR/../../db-common/files/db-lib.sh
+. "${DB_COMMON_DIR:-$here}/db-lib.sh"
 
 # conn TOOL ARGS...: runs a client tool against the server, password in the
 # environment only.

@@ -9,15 +9,15 @@
 # which fails the Job and fires the platform's backup alert.
 #
 # Environment: PGHOST, PGPORT, PGUSER, PGPASSWORD (superuser); BACKUP_S3_*
-# and AWS_* (see backup-lib.sh); BACKUP_WORK_DIR (scratch space, default
+# and AWS_* (see db-lib.sh); BACKUP_WORK_DIR (scratch space, default
 # /tmp); BACKUP_RETENTION_DAYS (0, the default, leaves expiry to the bucket's
 # lifecycle rule).
 set -eu
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
-# Beside the script in the cluster (ConfigMap); BACKUP_LIB points tests at
-# modules/db-common/files/backup-lib.sh.
-# shellcheck source=SCRIPTDIR/../../db-common/files/backup-lib.sh
-. "${BACKUP_LIB:-$here/backup-lib.sh}"
+# Beside the script in the cluster (ConfigMap); DB_COMMON_DIR points tests at
+# modules/db-common/files.
+# shellcheck source=SCRIPTDIR/../../db-common/files/db-lib.sh
+. "${DB_COMMON_DIR:-$here}/db-lib.sh"
 
 s3_setup
 work=$(mktemp -d "${BACKUP_WORK_DIR:-/tmp}/pg-backup.XXXXXX")

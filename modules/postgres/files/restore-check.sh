@@ -10,7 +10,7 @@
 # file $RESTORE_CHECK_METRICS_FILE if set, and restore-check.prom beside the
 # checked backup). Any mismatch exits non-zero.
 #
-# Environment: BACKUP_S3_* and AWS_* (see backup-lib.sh); BACKUP_WORK_DIR
+# Environment: BACKUP_S3_* and AWS_* (see db-lib.sh); BACKUP_WORK_DIR
 # (scratch space for the download and the scratch server, default /tmp);
 # RESTORE_CHECK_MAX_AGE_HOURS (default 48: an older newest backup fails the
 # check, so a backup job that stopped running is noticed);
@@ -19,10 +19,10 @@
 # Must run as a non-root user (initdb refuses root): the image's postgres.
 set -eu
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
-# Beside the script in the cluster (ConfigMap); BACKUP_LIB points tests at
-# modules/db-common/files/backup-lib.sh.
-# shellcheck source=SCRIPTDIR/../../db-common/files/backup-lib.sh
-. "${BACKUP_LIB:-$here/backup-lib.sh}"
+# Beside the script in the cluster (ConfigMap); DB_COMMON_DIR points tests at
+# modules/db-common/files.
+# shellcheck source=SCRIPTDIR/../../db-common/files/db-lib.sh
+. "${DB_COMMON_DIR:-$here}/db-lib.sh"
 
 engine=postgres
 s3_setup
@@ -49,29 +49,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-checked=$(latest_complete "$engine") || {
-	checked=
-	die "no complete backup under $(s3_url "db/$engine/")"
-}
-log "restore-check: newest complete backup is $checked"
-t_fetch=$(date -u +%s)
-fetch_verified "$checked" "$work/in"
-metric fullfrontend_db_restore_check_download_seconds "engine=\"$engine\"" "$(($(date -u +%s) - t_fetch))"
-
-completed=$(manifest_get "$work/in" completed_epoch)
-age=$(($(date -u +%s) - ${completed:-0}))
-metric fullfrontend_db_backup_age_seconds "engine=\"$engine\"" "$age"
-max_age=$((${RESTORE_CHECK_MAX_AGE_HOURS:-48} * 3600))
-[ "$age" -le "$max_age" ] || die "newest complete backup is $((age / 3600)) h old (limit ${RESTORE_CHECK_MAX_AGE_HOURS:-48} h)"
-
-databases=$(manifest_get "$work/in" databases)
-for db in $databases; do
-	valid_name "$db" || die "manifest names an invalid database: $db"
-	[ -f "$work/in/$db.dump" ] || die "manifest lists $db but $db.dump is not in SHA256SUMS"
-done
-for spec in ${RESTORE_CHECK_EXPECTED_TABLES:-}; do
-	case " $databases " in *" ${spec%%:*} "*) ;; *) die "expected database ${spec%%:*} is not in the backup" ;; esac
-done
+fetch_newest "$engine" dump
 
 # Scratch server: unix socket only, durability off (it is thrown away).
 initdb -D "$pgdata" -U restorecheck --auth=trust -E UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 ||

@@ -1,7 +1,8 @@
 # shellcheck shell=sh
-# Helpers shared by the backup and restore-check scripts of both engines
-# (modules/postgres/files and modules/mariadb/files hold byte-identical copies;
-# a Go test keeps them so). Sourced, never run.
+# Helpers shared by the init, backup and restore-check scripts of both
+# engines (modules/postgres/files, modules/mariadb/files). Sourced, never run:
+# in the cluster it sits beside them in the scripts ConfigMap; the tests
+# point DB_COMMON_DIR at modules/db-common/files.
 #
 # S3 goes through rclone, configured only by environment variables: no config
 # file, and no secret ever on a command line (argv is world-readable).
@@ -158,4 +159,107 @@ finish_metrics() {
 		rclone copyto --no-traverse -q "$METRICS" "$(s3_url "$3/restore-check.prom")" ||
 			log "warning: could not store restore-check.prom"
 	fi
+}
+
+# fetch_newest ENGINE EXT: downloads the newest complete backup of ENGINE
+# into $work/in and verifies it: checksums, age (RESTORE_CHECK_MAX_AGE_HOURS,
+# default 48), one <db>.EXT per database of the manifest, and the databases
+# of RESTORE_CHECK_EXPECTED_TABLES. The caller sets $work (its scratch
+# directory); sets $checked and $databases.
+fetch_newest() {
+	: "${work:?fetch_newest needs a scratch directory in work}"
+	checked=$(latest_complete "$1") || {
+		checked=
+		die "no complete backup under $(s3_url "db/$1/")"
+	}
+	log "restore-check: newest complete backup is $checked"
+	t_fetch=$(date -u +%s)
+	fetch_verified "$checked" "$work/in"
+	metric fullfrontend_db_restore_check_download_seconds "engine=\"$1\"" "$(($(date -u +%s) - t_fetch))"
+
+	completed=$(manifest_get "$work/in" completed_epoch)
+	age=$(($(date -u +%s) - ${completed:-0}))
+	metric fullfrontend_db_backup_age_seconds "engine=\"$1\"" "$age"
+	max_age=$((${RESTORE_CHECK_MAX_AGE_HOURS:-48} * 3600))
+	[ "$age" -le "$max_age" ] || die "newest complete backup is $((age / 3600)) h old (limit ${RESTORE_CHECK_MAX_AGE_HOURS:-48} h)"
+
+	databases=$(manifest_get "$work/in" databases)
+	for db in $databases; do
+		valid_name "$db" || die "manifest names an invalid database: $db"
+		[ -f "$work/in/$db.$2" ] || die "manifest lists $db but $db.$2 is not in SHA256SUMS"
+	done
+	for spec in ${RESTORE_CHECK_EXPECTED_TABLES:-}; do
+		case " $databases " in *" ${spec%%:*} "*) ;; *) die "expected database ${spec%%:*} is not in the backup" ;; esac
+	done
+}
+
+# --- init ---
+# Driver of the engines' init.sh. The engine's init.sh defines apply_app DATABASE USER PASSWORD (its SQL for one app),
+# then calls init_main "$@":
+#
+#   init.sh DIR [APP]   DIR holds, per app, <app>.database, <app>.user and
+#                       <app>.password (the Secret the init Job mounts);
+#                       APP limits the run to one app.
+#   init.sh -           one app from stdin: database, user, password, one per
+#                       line (infra db ensure, through kubectl exec).
+#
+# One app's failure does not stop the others; the exit status reports it.
+
+# ensure APP DATABASE USER PASSWORD: checks, then the engine's apply_app.
+ensure() {
+	valid_name "$2" || {
+		echo "init: $1: invalid database name (want [a-z][a-z0-9_]*, at most 63 characters)" >&2
+		return 1
+	}
+	valid_name "$3" || {
+		echo "init: $1: invalid user name (want [a-z][a-z0-9_]*, at most 63 characters)" >&2
+		return 1
+	}
+	[ -n "$4" ] || {
+		echo "init: $1: empty password" >&2
+		return 1
+	}
+	apply_app "$2" "$3" "$4" || {
+		echo "init: $1: failed" >&2
+		return 1
+	}
+}
+
+init_main() {
+	[ $# -ge 1 ] || {
+		echo "usage: init.sh DIR [APP] | init.sh -" >&2
+		exit 2
+	}
+	if [ "$1" = - ]; then
+		IFS= read -r db || true
+		IFS= read -r user || true
+		IFS= read -r password || true
+		ensure stdin "$db" "$user" "$password"
+		exit
+	fi
+	dir=$1
+	only=${2:-}
+	found=0
+	failed=0
+	for f in "$dir"/*.database; do
+		[ -e "$f" ] || continue
+		app=$(basename "$f" .database)
+		[ -z "$only" ] || [ "$app" = "$only" ] || continue
+		found=1
+		if [ ! -r "$dir/$app.user" ] || [ ! -r "$dir/$app.password" ]; then
+			echo "init: $app: missing $app.user or $app.password" >&2
+			failed=$((failed + 1))
+			continue
+		fi
+		ensure "$app" "$(cat "$f")" "$(cat "$dir/$app.user")" "$(cat "$dir/$app.password")" || failed=$((failed + 1))
+	done
+	if [ -n "$only" ] && [ "$found" = 0 ]; then
+		echo "init: no app named $only in $dir" >&2
+		exit 1
+	fi
+	if [ "$failed" -gt 0 ]; then
+		echo "init: $failed app(s) failed" >&2
+		exit 1
+	fi
+	echo "init: done"
 }
