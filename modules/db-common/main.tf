@@ -38,6 +38,18 @@ locals {
     }
     volumeMounts = [{ name = "tools", mountPath = "/tools" }]
   }
+
+  # What the backup and restore-check Jobs mount: their scripts, rclone and
+  # a scratch directory ("work", an emptyDir sized by the engine module).
+  job_volume_mounts = [
+    { name = "scripts", mountPath = "/scripts", readOnly = true },
+    { name = "tools", mountPath = "/tools", readOnly = true },
+    { name = "work", mountPath = "/work" },
+  ]
+  job_volumes = [
+    { name = "scripts", configMap = { name = "${var.name}-scripts" } },
+    { name = "tools", emptyDir = {} },
+  ]
 }
 
 resource "kubectl_manifest" "superuser" {

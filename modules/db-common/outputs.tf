@@ -27,3 +27,13 @@ output "rclone_init" {
   description = "Init container that copies rclone into the /tools volume of the backup and restore Jobs."
   value       = local.rclone_init
 }
+
+output "job_volume_mounts" {
+  description = "Volume mounts of the backup and restore-check containers (scripts, tools, work)."
+  value       = local.job_volume_mounts
+}
+
+output "job_volumes" {
+  description = "Volumes of the backup and restore-check Jobs except the engine-sized \"work\" emptyDir."
+  value       = local.job_volumes
+}

@@ -219,17 +219,9 @@ resource "kubectl_manifest" "backup" {
                   limits   = { memory = "512Mi" }
                 }
                 securityContext = module.common.container_security
-                volumeMounts = [
-                  { name = "scripts", mountPath = "/scripts", readOnly = true },
-                  { name = "tools", mountPath = "/tools", readOnly = true },
-                  { name = "work", mountPath = "/work" },
-                ]
+                volumeMounts    = module.common.job_volume_mounts
               }]
-              volumes = [
-                { name = "scripts", configMap = { name = "${local.name}-scripts" } },
-                { name = "tools", emptyDir = {} },
-                { name = "work", emptyDir = { sizeLimit = "20Gi" } },
-              ]
+              volumes = concat(module.common.job_volumes, [{ name = "work", emptyDir = { sizeLimit = "20Gi" } }])
             }
           }
         }
@@ -280,17 +272,9 @@ resource "kubectl_manifest" "restore_check" {
                   limits   = { memory = "1Gi" }
                 }
                 securityContext = module.common.container_security
-                volumeMounts = [
-                  { name = "scripts", mountPath = "/scripts", readOnly = true },
-                  { name = "tools", mountPath = "/tools", readOnly = true },
-                  { name = "work", mountPath = "/work" },
-                ]
+                volumeMounts    = module.common.job_volume_mounts
               }]
-              volumes = [
-                { name = "scripts", configMap = { name = "${local.name}-scripts" } },
-                { name = "tools", emptyDir = {} },
-                { name = "work", emptyDir = { sizeLimit = "40Gi" } },
-              ]
+              volumes = concat(module.common.job_volumes, [{ name = "work", emptyDir = { sizeLimit = "40Gi" } }])
             }
           }
         }
