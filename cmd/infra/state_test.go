@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"fullfrontend.be/infra/internal/s3test"
+	"fullfrontend.be/infra/internal/testsupport/s3test"
 	"fullfrontend.be/infra/internal/secrets"
-	"fullfrontend.be/infra/internal/testenv"
+	"fullfrontend.be/infra/internal/testsupport/testenv"
 )
 
 func runStateBootstrap(t *testing.T, args ...string) (string, error) {

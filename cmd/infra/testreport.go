@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fullfrontend.be/infra/internal/testreport"
+	"fullfrontend.be/infra/internal/testsupport/testreport"
 )
 
 func testReportCmd() *cobra.Command {

@@ -9,7 +9,7 @@
 // fixtures.json beside the schema gives realistic values to some computed
 // attributes (see testprovider.Fixtures). The same binary is
 // installed once per provider into a filesystem mirror; see
-// fullfrontend.be/infra/internal/testprovider.
+// fullfrontend.be/infra/internal/testsupport/testprovider.
 package main
 
 import (
@@ -20,7 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
-	"fullfrontend.be/infra/internal/testprovider"
+	"fullfrontend.be/infra/internal/testsupport/testprovider"
 )
 
 // schemaEnv overrides the schema file beside the executable.

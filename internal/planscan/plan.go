@@ -41,35 +41,6 @@ type Release struct {
 	Unknown []string
 }
 
-// Manifest is one kubectl_manifest.
-type Manifest struct {
-	Address string
-	// YAML is the yaml_body as planned; Object is it decoded. Both are
-	// empty when Unknown.
-	YAML   string
-	Object map[string]any
-	// Unknown is set when yaml_body is unknown at plan (it depends on a
-	// value computed at apply), so the object cannot be checked here.
-	Unknown bool
-}
-
-// Kind is the object's kind ("" when Unknown).
-func (m Manifest) Kind() string { return str(m.Object, "kind") }
-
-// Name is the object's metadata.name.
-func (m Manifest) Name() string { return str(lookupOr(m.Object, "metadata"), "name") }
-
-// Namespace is the object's metadata.namespace ("" when it names none).
-func (m Manifest) Namespace() string { return str(lookupOr(m.Object, "metadata"), "namespace") }
-
-// Ref is "Kind namespace/name" (or "Kind name"), for messages.
-func (m Manifest) Ref() string {
-	if m.Namespace() == "" {
-		return m.Kind() + " " + m.Name()
-	}
-	return m.Kind() + " " + m.Namespace() + "/" + m.Name()
-}
-
 // Problem is one finding of a check.
 type Problem struct {
 	Address string // resource address in the plan

@@ -3,7 +3,7 @@ package planscan
 import (
 	"testing"
 
-	"fullfrontend.be/infra/internal/testenv"
+	"fullfrontend.be/infra/internal/testsupport/testenv"
 )
 
 // These tests run the checks on the real chart files of ../shared/charts

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"fullfrontend.be/infra/internal/testenv"
+	"fullfrontend.be/infra/internal/testsupport/testenv"
 )
 
 func TestInitKeyNeverOverwrites(t *testing.T) {

@@ -15,9 +15,9 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"fullfrontend.be/infra/internal/s3test"
+	"fullfrontend.be/infra/internal/testsupport/s3test"
 	"fullfrontend.be/infra/internal/secrets"
-	"fullfrontend.be/infra/internal/testenv"
+	"fullfrontend.be/infra/internal/testsupport/testenv"
 )
 
 func TestCredentialsFromTFVars(t *testing.T) {

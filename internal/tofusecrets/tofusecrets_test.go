@@ -15,7 +15,7 @@ import (
 
 	"fullfrontend.be/infra/internal/repo"
 	"fullfrontend.be/infra/internal/secrets"
-	"fullfrontend.be/infra/internal/testenv"
+	"fullfrontend.be/infra/internal/testsupport/testenv"
 )
 
 const clearSecrets = `do_token = "tok'en\"$x"

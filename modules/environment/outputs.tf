@@ -9,8 +9,25 @@ output "root_domain" {
 }
 
 output "fqdns" {
-  description = "Every FQDN of the seed's table, keyed by app."
+  description = "Every FQDN of the app catalog (apps.yaml), keyed by app; further hosts of an app as <app>_<host>."
   value       = local.fqdns
+}
+
+output "apps" {
+  description = "The app catalog with what the stack needs of each app: name, namespace, host, hosts, database (postgres, mariadb or null) and enabled."
+  value       = local.apps
+  precondition {
+    condition     = alltrue([for name, a in local.catalog : can(regex("^[a-z][a-z0-9-]{0,40}[a-z0-9]$", name)) && can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$", a.subdomain)) && contains(["postgres", "mariadb", "none"], coalesce(try(a.database, null), "none"))])
+    error_message = "modules/environment/apps.yaml: every app needs a name of lower-case letters, digits and hyphens (at most 42), a subdomain that is a DNS label or \"\" (the root domain), and database postgres, mariadb or null."
+  }
+  precondition {
+    condition     = length(setsubtract(local.enabled, keys(local.catalog))) == 0
+    error_message = "apps: unknown app ${join(", ", sort(setsubtract(local.enabled, keys(local.catalog))))}; the apps are ${join(", ", sort(keys(local.catalog)))} (modules/environment/apps.yaml)."
+  }
+  precondition {
+    condition     = length(setsubtract(setintersection(local.enabled, keys(local.catalog)), local.with_module)) == 0
+    error_message = "apps: ${join(", ", sort(setsubtract(setintersection(local.enabled, keys(local.catalog)), local.with_module)))} has no module yet (modules/apps/<name>/main.tf); the apps that can run are ${join(", ", sort(local.with_module))}."
+  }
 }
 
 output "kubeconfig_path" {

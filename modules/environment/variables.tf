@@ -22,3 +22,9 @@ variable "cluster_name" {
   description = "Name of the DOKS cluster; prefixes the names of the DigitalOcean resources both stacks share."
   type        = string
 }
+
+variable "enabled_apps" {
+  description = "Apps to run, by name from apps.yaml; null: every app whose module folder modules/apps/<name> exists. Unknown names fail the plan (output apps)."
+  type        = set(string)
+  default     = null
+}

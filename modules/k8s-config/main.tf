@@ -2,6 +2,18 @@ locals {
   ingress_class_name = "traefik"
   apps_tier_label    = { key = "fullfrontend.be/tier", value = "apps" }
   lb_name            = "${var.cluster_name}-ingress"
+  # What every ingress of the platform uses (output ingress): TLS and DNS
+  # annotations in prod only, where cert-manager and external-dns run.
+  ingress = {
+    class_name     = local.ingress_class_name
+    namespace      = "infra"
+    tls            = local.cluster_issuer != null
+    cluster_issuer = local.cluster_issuer
+    annotations = var.is_prod ? {
+      "cert-manager.io/cluster-issuer"       = local.cluster_issuer
+      "external-dns.alpha.kubernetes.io/ttl" = tostring(var.dns_ttl)
+    } : {}
+  }
   lb_hostname        = "lb.${var.root_domain}"
 
   # Traefik trusts PROXY protocol and X-Forwarded-* only from the VPC range,

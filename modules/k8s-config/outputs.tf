@@ -33,3 +33,18 @@ output "velero_namespace" {
   description = "Namespace of Velero, where app modules add their Schedules."
   value       = "infra"
 }
+
+output "ingress" {
+  description = "What an ingress of this platform needs: IngressClass (traefik), Traefik's namespace (for NetworkPolicies), whether it has TLS (prod: cert-manager), the ClusterIssuer, and the annotations every ingress carries (cert-manager's issuer and external-dns's TTL in prod; none in dev)."
+  value       = local.ingress
+}
+
+output "app_platform" {
+  description = "Everything an app module takes from the platform, in one object (modules/app-common): ingress (see output ingress), apps_tier_label, velero_namespace, storage_class (do-block-storage in prod, the cluster default in dev)."
+  value = {
+    ingress          = local.ingress
+    apps_tier_label  = local.apps_tier_label
+    velero_namespace = "infra"
+    storage_class    = var.is_prod ? "do-block-storage" : null
+  }
+}

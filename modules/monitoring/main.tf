@@ -1,11 +1,6 @@
 locals {
-  tls         = var.cluster_issuer != null
+  tls         = var.ingress.tls
   grafana_url = "${local.tls ? "https" : "http"}://${var.grafana_host}"
-
-  ingress_annotations = merge(
-    local.tls ? { "cert-manager.io/cluster-issuer" = var.cluster_issuer } : {},
-    var.dns_ttl == null ? {} : { "external-dns.alpha.kubernetes.io/ttl" = tostring(var.dns_ttl) },
-  )
 
   storage_class = var.storage_class_name == null ? {} : { storageClassName = var.storage_class_name }
 
@@ -200,8 +195,8 @@ resource "helm_release" "kube_prometheus_stack" {
       }
       ingress = {
         enabled          = true
-        ingressClassName = var.ingress_class_name
-        annotations      = local.ingress_annotations
+        ingressClassName = var.ingress.class_name
+        annotations      = var.ingress.annotations
         hosts            = [var.grafana_host]
         path             = "/"
         pathType         = "Prefix"

@@ -80,34 +80,14 @@ variable "grafana_host" {
   }
 }
 
-variable "ingress_class_name" {
-  description = "IngressClass of Grafana's ingress (module.k8s_config.ingress_class_name: traefik)."
-  type        = string
-  default     = "traefik"
-  validation {
-    condition     = can(regex("^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$", var.ingress_class_name))
-    error_message = "ingress_class_name must be a lower-case DNS name such as traefik."
-  }
-}
-
-variable "cluster_issuer" {
-  description = "cert-manager ClusterIssuer for Grafana's certificate (module.k8s_config.cluster_issuer). Null (dev): no TLS, no cert-manager annotation."
-  type        = string
-  default     = null
-  validation {
-    condition     = var.cluster_issuer == null || can(regex("^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", var.cluster_issuer))
-    error_message = "cluster_issuer must be null or the name of a ClusterIssuer such as letsencrypt-prod."
-  }
-}
-
-variable "dns_ttl" {
-  description = "TTL (seconds) external-dns gives Grafana's record (prod); null adds no annotation."
-  type        = number
-  default     = null
-  validation {
-    condition     = var.dns_ttl == null || (var.dns_ttl >= 30 && var.dns_ttl <= 86400)
-    error_message = "dns_ttl must be null or between 30 and 86400 seconds."
-  }
+variable "ingress" {
+  description = "Grafana's ingress: module.k8s_config.ingress (IngressClass, whether TLS is on, the annotations for cert-manager and external-dns). Dev: no TLS, no annotations."
+  type = object({
+    class_name  = string
+    tls         = bool
+    annotations = map(string)
+  })
+  default = { class_name = "traefik", tls = false, annotations = {} }
 }
 
 variable "grafana_admin_password" {

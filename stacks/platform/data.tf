@@ -10,35 +10,59 @@ resource "random_password" "data" {
   special  = false
 }
 
+# The database password of every enabled app that needs one and has no
+# entry in the SOPS credentials: generated once, then kept in the
+# (encrypted) state, so a second plan never changes it.
+resource "random_password" "app_database" {
+  for_each = toset([for name, a in module.env.apps : name if a.enabled && a.database != null])
+  length   = 32
+  special  = false
+}
+
 locals {
   data_storage_class = module.env.is_prod ? "do-block-storage" : null
   # Dev's S3 server has no lifecycle rule; prod's bucket expires db/ itself.
   data_retention_days = module.env.is_prod ? 0 : 30
+
+  superuser_passwords = {
+    postgres = var.postgres_superuser_password
+    mariadb  = var.mariadb_root_password
+  }
+  sops_app_credentials = {
+    postgres = var.postgres_app_credentials
+    mariadb  = var.mariadb_app_credentials
+  }
+  # Per engine: the SOPS entries of apps outside the catalog as they are,
+  # and for each enabled catalog app on that engine its SOPS entry or, when
+  # it has none, the default one (database and user named after the app,
+  # namespace = the app's, generated password). A disabled app's entry is
+  # left out: its namespace does not exist.
+  app_credentials = {
+    for engine, sops in local.sops_app_credentials : engine => merge(
+      { for app in nonsensitive(keys(sops)) : app => sops[app] if !contains(keys(module.env.apps), app) },
+      { for name, a in module.env.apps : name => try(sops[name], {
+        database  = replace(name, "-", "_")
+        user      = replace(name, "-", "_")
+        password  = random_password.app_database[name].result
+        namespace = a.namespace
+      }) if a.enabled && a.database == engine },
+    )
+  }
 }
 
-module "postgres" {
-  source                = "../../modules/postgres"
+module "database" {
+  for_each              = toset(["postgres", "mariadb"])
+  source                = "../../modules/database"
+  engine                = each.key
   namespace             = module.k8s_config.namespaces.data
   storage_class         = local.data_storage_class
-  superuser_password    = var.postgres_superuser_password != "" ? var.postgres_superuser_password : random_password.data["postgres"].result
-  app_credentials       = var.postgres_app_credentials
+  superuser_password    = local.superuser_passwords[each.key] != "" ? local.superuser_passwords[each.key] : random_password.data[each.key].result
+  app_credentials       = local.app_credentials[each.key]
   apps_tier_label       = module.k8s_config.apps_tier_label
   backup_s3             = module.k8s_config.backup_s3
   backup_retention_days = local.data_retention_days
   # The data namespace and the dev S3 server come first.
   depends_on = [module.k8s_config]
-}
-
-module "mariadb" {
-  source                = "../../modules/mariadb"
-  namespace             = module.k8s_config.namespaces.data
-  storage_class         = local.data_storage_class
-  superuser_password    = var.mariadb_root_password != "" ? var.mariadb_root_password : random_password.data["mariadb"].result
-  app_credentials       = var.mariadb_app_credentials
-  apps_tier_label       = module.k8s_config.apps_tier_label
-  backup_s3             = module.k8s_config.backup_s3
-  backup_retention_days = local.data_retention_days
-  depends_on            = [module.k8s_config]
 }
 
 module "valkey" {

@@ -5,6 +5,7 @@ module "env" {
   root_domain_dev  = var.root_domain_dev
   repo_root        = abspath("${path.root}/../..")
   cluster_name     = var.cluster_name
+  enabled_apps     = var.apps
 }
 
 module "charts" {

@@ -11,9 +11,7 @@ module "monitoring" {
   cert_manager_namespace = module.k8s_config.namespaces.infra
   cert_manager_enabled   = module.env.features.cert_manager
   grafana_host           = "grafana.${module.env.root_domain}"
-  ingress_class_name     = module.k8s_config.ingress_class_name
-  cluster_issuer         = module.k8s_config.cluster_issuer
-  dns_ttl                = module.env.is_prod ? module.k8s_config.dns_ttl : null
+  ingress                = module.k8s_config.ingress
   grafana_admin_password = var.grafana_admin_password
   # The infra namespace (logs), Traefik and the ClusterIssuers come first.
   depends_on = [module.k8s_config]

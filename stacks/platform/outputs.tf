@@ -9,8 +9,13 @@ output "root_domain" {
 }
 
 output "fqdns" {
-  description = "Every FQDN of the seed's table, derived from root_domain only."
+  description = "Every FQDN of the app catalog (modules/environment/apps.yaml), derived from root_domain only."
   value       = module.env.fqdns
+}
+
+output "apps" {
+  description = "Each app of the catalog: whether it runs here, its namespace, host and database engine."
+  value       = { for name, a in module.env.apps : name => { enabled = a.enabled, namespace = a.namespace, host = a.host, database = a.database } }
 }
 
 output "features" {
@@ -24,13 +29,13 @@ output "kubeconfig_path" {
 }
 
 output "registry_url" {
-  description = "URL of the Zot registry."
-  value       = module.registry.url
+  description = "URL of the Zot registry (null when the registry is not enabled)."
+  value       = one(module.registry[*].url)
 }
 
 output "registry_auth_mode" {
-  description = "htpasswd, or anonymous-read-only when registry_htpasswd is empty."
-  value       = module.registry.auth_mode
+  description = "htpasswd, or anonymous-read-only when registry_htpasswd is empty (null when the registry is not enabled)."
+  value       = one(module.registry[*].auth_mode)
 }
 
 output "grafana_url" {

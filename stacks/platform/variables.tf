@@ -48,6 +48,12 @@ variable "region" {
   }
 }
 
+variable "apps" {
+  description = "Apps to deploy, by name from modules/environment/apps.yaml (the seed migrates them one at a time), for example [\"registry\", \"wordpress\"]. Null (default): every app that has a module in modules/apps/. An unknown name fails the plan with the list of apps."
+  type        = set(string)
+  default     = null
+}
+
 variable "chart_sources" {
   description = "Overrides of the third-party charts' repository, name or version, keyed by chart (see modules/chart-sources), for example to use an OCI mirror."
   type = map(object({

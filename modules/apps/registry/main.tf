@@ -1,7 +1,6 @@
 locals {
   release  = "zot"
   pvc_name = "zot-data"
-  tls      = var.cluster_issuer != null
   # Null and empty (or blank) mean the same thing: no accounts.
   htpasswd = var.htpasswd == null ? "" : trimspace(var.htpasswd)
   # Whether accounts exist, and a digest of the bcrypt hashes, reveal no
@@ -50,63 +49,26 @@ locals {
     )
     log = { level = "info" }
   }
+}
 
-  ingress_annotations = merge(
-    local.tls ? { "cert-manager.io/cluster-issuer" = var.cluster_issuer } : {},
-    var.dns_ttl == null ? {} : { "external-dns.alpha.kubernetes.io/ttl" = tostring(var.dns_ttl) },
-  )
-
-  common_labels = {
-    "app.kubernetes.io/part-of"    = "registry"
-    "app.kubernetes.io/managed-by" = "opentofu"
+# Namespace, PVC, NetworkPolicy and Velero Schedule registry-daily (the
+# registry's namespace and PVC through kopia into the backup bucket). Zot
+# runs as a non-root user with every capability dropped, so the namespace
+# enforces the restricted Pod Security Standard. Only the ingress controller
+# reaches the registry (and pods of its own namespace): nodes pull images
+# through the public ingress like any client.
+module "common" {
+  source       = "../../app-common"
+  app          = var.app
+  platform     = var.platform
+  pod_security = "restricted"
+  # Our own claim rather than the chart's volumeClaimTemplate, which is
+  # immutable: this one grows by changing storage_size.
+  volumes = { (local.pvc_name) = { size = var.storage_size } }
+  network_policy = {
+    pod_selector = { "app.kubernetes.io/instance" = local.release }
+    ports        = [5000]
   }
-}
-
-# The app's own namespace, in the apps tier. Zot runs as a non-root user
-# with every capability dropped, so the namespace enforces the restricted
-# Pod Security Standard.
-resource "kubectl_manifest" "namespace" {
-  server_side_apply = true
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "Namespace"
-    metadata = {
-      name = var.namespace
-      labels = {
-        (var.apps_tier_label.key)                    = var.apps_tier_label.value
-        "pod-security.kubernetes.io/enforce"         = "restricted"
-        "pod-security.kubernetes.io/enforce-version" = "latest"
-        "pod-security.kubernetes.io/warn"            = "restricted"
-        "pod-security.kubernetes.io/audit"           = "restricted"
-      }
-    }
-  })
-}
-
-# Our own PVC rather than the chart's volumeClaimTemplate: a StatefulSet's
-# claim templates are immutable, so growing the volume through the chart
-# would need the StatefulSet deleted; this claim grows by changing
-# storage_size (DigitalOcean volumes expand online).
-resource "kubectl_manifest" "pvc" {
-  server_side_apply = true
-  wait              = false
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "PersistentVolumeClaim"
-    metadata = {
-      name      = local.pvc_name
-      namespace = var.namespace
-      labels    = local.common_labels
-    }
-    spec = merge(
-      {
-        accessModes = ["ReadWriteOnce"]
-        resources   = { requests = { storage = var.storage_size } }
-      },
-      var.storage_class_name == null ? {} : { storageClassName = var.storage_class_name },
-    )
-  })
-  depends_on = [kubectl_manifest.namespace]
 }
 
 # The htpasswd file, only when accounts are given. It is mounted through the
@@ -121,47 +83,19 @@ resource "kubectl_manifest" "htpasswd" {
     type       = "Opaque"
     metadata = {
       name      = local.htpasswd_secret
-      namespace = var.namespace
-      labels    = local.common_labels
+      namespace = module.common.namespace
+      labels    = module.common.labels
     }
     # base64 in data (not stringData): the provider masks a Secret's data
     # in plans and diffs.
     data = { htpasswd = base64encode("${local.htpasswd}\n") }
   })
-  depends_on = [kubectl_manifest.namespace]
-}
-
-# Only the ingress controller reaches the registry (and pods of its own
-# namespace); nothing else in the cluster needs it: nodes pull images through
-# the public ingress like any client.
-resource "kubectl_manifest" "network_policy" {
-  server_side_apply = true
-  yaml_body = yamlencode({
-    apiVersion = "networking.k8s.io/v1"
-    kind       = "NetworkPolicy"
-    metadata = {
-      name      = "zot-ingress"
-      namespace = var.namespace
-      labels    = local.common_labels
-    }
-    spec = {
-      podSelector = { matchLabels = { "app.kubernetes.io/instance" = local.release } }
-      policyTypes = ["Ingress"]
-      ingress = [{
-        from = [
-          { namespaceSelector = { matchLabels = { "kubernetes.io/metadata.name" = var.ingress_from_namespace } } },
-          { podSelector = {} },
-        ]
-        ports = [{ protocol = "TCP", port = 5000 }]
-      }]
-    }
-  })
-  depends_on = [kubectl_manifest.namespace]
+  depends_on = [module.common]
 }
 
 resource "helm_release" "zot" {
   name        = local.release
-  namespace   = var.namespace
+  namespace   = module.common.namespace
   repository  = var.chart.repository
   chart       = var.chart.chart
   version     = var.chart.version
@@ -174,11 +108,11 @@ resource "helm_release" "zot" {
 
     ingress = {
       enabled     = true
-      className   = var.ingress_class_name
-      annotations = local.ingress_annotations
+      className   = module.common.ingress_class_name
+      annotations = module.common.ingress_annotations
       pathtype    = "Prefix"
-      hosts       = [{ host = var.host, paths = [{ path = "/" }] }]
-      tls         = local.tls ? [{ secretName = "registry-tls", hosts = [var.host] }] : []
+      hosts       = [{ host = var.app.host, paths = [{ path = "/" }] }]
+      tls         = module.common.ingress_tls
     }
 
     # StatefulSet on our PVC (pvc.create = false mounts the claim by name).
@@ -219,18 +153,5 @@ resource "helm_release" "zot" {
     }
   })]
 
-  depends_on = [
-    kubectl_manifest.namespace,
-    kubectl_manifest.pvc,
-    kubectl_manifest.htpasswd,
-  ]
-}
-
-# The registry's own daily backup (namespace and PVC through kopia into the
-# backup bucket), beside the platform's.
-module "backup" {
-  source              = "../../velero-schedule"
-  name                = "${var.namespace}-daily"
-  included_namespaces = [var.namespace]
-  velero_namespace    = var.velero_namespace
+  depends_on = [module.common, kubectl_manifest.htpasswd]
 }

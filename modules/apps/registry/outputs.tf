@@ -1,16 +1,11 @@
 output "namespace" {
   description = "Namespace of the registry."
-  value       = var.namespace
-}
-
-output "host" {
-  description = "FQDN of the registry."
-  value       = var.host
+  value       = module.common.namespace
 }
 
 output "url" {
   description = "URL of the registry: https in prod (cert-manager), http in dev."
-  value       = "${local.tls ? "https" : "http"}://${var.host}"
+  value       = module.common.url
 }
 
 output "auth_mode" {
@@ -25,5 +20,5 @@ output "pvc_name" {
 
 output "backup_schedule" {
   description = "Name of the registry's Velero Schedule (in the Velero namespace)."
-  value       = module.backup.name
+  value       = module.common.backup_schedule
 }

@@ -7,66 +7,14 @@ variable "chart" {
   })
 }
 
-variable "host" {
-  description = "FQDN of the registry: module.env.fqdns.registry (registry.<root_domain>); never set by hand."
-  type        = string
-  validation {
-    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", var.host))
-    error_message = "host must be a lower-case DNS name such as registry.fullfrontend.be."
-  }
+variable "app" {
+  description = "The registry in the app catalog: module.env.apps.registry (name, namespace, host registry.<root_domain>). Its shape is checked by modules/app-common."
+  type        = any
 }
 
-variable "namespace" {
-  description = "Namespace the module creates for the registry (one namespace per app)."
-  type        = string
-  default     = "registry"
-  validation {
-    condition     = can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", var.namespace))
-    error_message = "namespace must be a DNS label: lower-case letters, digits and hyphens, at most 63 characters."
-  }
-}
-
-variable "apps_tier_label" {
-  description = "Label of apps-tier namespaces (module.k8s_config.apps_tier_label); the data tier's network policies admit only namespaces that carry it."
-  type = object({
-    key   = string
-    value = string
-  })
-  default = { key = "fullfrontend.be/tier", value = "apps" }
-  validation {
-    condition     = can(regex("^([a-z0-9.-]+/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$", var.apps_tier_label.key)) && can(regex("^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$", var.apps_tier_label.value))
-    error_message = "apps_tier_label must be a valid Kubernetes label key and value."
-  }
-}
-
-variable "ingress_class_name" {
-  description = "IngressClass of the ingress (module.k8s_config.ingress_class_name: traefik). The chart defaults to nginx, which this cluster does not run."
-  type        = string
-  default     = "traefik"
-  validation {
-    condition     = can(regex("^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$", var.ingress_class_name))
-    error_message = "ingress_class_name must be a lower-case DNS name such as traefik."
-  }
-}
-
-variable "cluster_issuer" {
-  description = "cert-manager ClusterIssuer for the ingress certificate (module.k8s_config.cluster_issuer). Null (dev) means no TLS and no cert-manager annotation."
-  type        = string
-  default     = null
-  validation {
-    condition     = var.cluster_issuer == null || can(regex("^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", var.cluster_issuer))
-    error_message = "cluster_issuer must be null or the name of a ClusterIssuer such as letsencrypt-prod."
-  }
-}
-
-variable "dns_ttl" {
-  description = "TTL (seconds) external-dns gives the registry's record (module.k8s_config.dns_ttl, prod); null leaves external-dns's default and adds no annotation (dev has no external-dns)."
-  type        = number
-  default     = null
-  validation {
-    condition     = var.dns_ttl == null || (var.dns_ttl >= 30 && var.dns_ttl <= 86400)
-    error_message = "dns_ttl must be null or between 30 and 86400 seconds."
-  }
+variable "platform" {
+  description = "What the app takes from the platform: module.k8s_config.app_platform. Its shape is checked by modules/app-common."
+  type        = any
 }
 
 variable "storage_size" {
@@ -76,16 +24,6 @@ variable "storage_size" {
   validation {
     condition     = can(regex("^[1-9][0-9]*(Gi|Ti)$", var.storage_size))
     error_message = "storage_size must be a whole number of Gi or Ti, for example 20Gi (DigitalOcean volumes are sized in GiB)."
-  }
-}
-
-variable "storage_class_name" {
-  description = "StorageClass of the PVC; null takes the cluster default (do-block-storage on DOKS, the local provisioner in dev)."
-  type        = string
-  default     = null
-  validation {
-    condition     = var.storage_class_name == null || can(regex("^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", var.storage_class_name))
-    error_message = "storage_class_name must be null or a StorageClass name."
   }
 }
 
@@ -131,22 +69,3 @@ variable "resources" {
   }
 }
 
-variable "ingress_from_namespace" {
-  description = "Namespace of the ingress controller (Traefik, in infra): the registry's NetworkPolicy admits traffic from it only (and from the registry's own namespace)."
-  type        = string
-  default     = "infra"
-  validation {
-    condition     = can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", var.ingress_from_namespace))
-    error_message = "ingress_from_namespace must be a namespace name."
-  }
-}
-
-variable "velero_namespace" {
-  description = "Namespace of Velero (module.k8s_config.velero_namespace), where the registry's backup Schedule goes."
-  type        = string
-  default     = "infra"
-  validation {
-    condition     = can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", var.velero_namespace))
-    error_message = "velero_namespace must be a namespace name."
-  }
-}

@@ -13,7 +13,7 @@ variables {
 run "prod" {
   command = plan
   variables {
-    cluster_issuer         = "letsencrypt-prod"
+    ingress                = { class_name = "traefik", tls = true, annotations = { "cert-manager.io/cluster-issuer" = "letsencrypt-prod" } }
     grafana_admin_password = "a-long-enough-test-password"
   }
   assert {

@@ -4,14 +4,25 @@ mock_provider "kubectl" {}
 
 variables {
   chart = { repository = "https://zotregistry.dev/helm-charts", chart = "zot", version = "0.1.122" }
-  host  = "registry.fullfrontend.be"
+  app   = { name = "registry", namespace = "registry", host = "registry.fullfrontend.be" }
+  # module.k8s_config.app_platform in prod.
+  platform = {
+    ingress = {
+      class_name     = "traefik"
+      namespace      = "infra"
+      tls            = true
+      cluster_issuer = "letsencrypt-prod"
+      annotations    = { "cert-manager.io/cluster-issuer" = "letsencrypt-prod", "external-dns.alpha.kubernetes.io/ttl" = "300" }
+    }
+    apps_tier_label  = { key = "fullfrontend.be/tier", value = "apps" }
+    velero_namespace = "infra"
+    storage_class    = "do-block-storage"
+  }
 }
 
 run "prod_with_accounts" {
   command = plan
   variables {
-    cluster_issuer = "letsencrypt-prod"
-    dns_ttl        = 300
     # bcrypt of a throwaway password, for the test only.
     htpasswd = "ci:$2a$10$MGcpwgPXEkZkdJCHbh7vz.eTORuGQVDkpRmFrFNY6OP4uDtzmMowa"
   }
@@ -52,15 +63,11 @@ run "prod_with_accounts" {
     error_message = "the Zot container needs requests and a memory limit"
   }
   assert {
-    condition     = nonsensitive(yamldecode(kubectl_manifest.namespace.yaml_body).metadata.labels["fullfrontend.be/tier"]) == "apps" && nonsensitive(yamldecode(kubectl_manifest.namespace.yaml_body).metadata.labels["pod-security.kubernetes.io/enforce"]) == "restricted"
-    error_message = "the namespace must be apps tier and enforce the restricted Pod Security Standard"
+    condition     = module.common.pvc_names == { zot-data = "zot-data" } && output.namespace == "registry"
+    error_message = "the registry needs its PVC zot-data in its own namespace (modules/app-common)"
   }
   assert {
-    condition     = nonsensitive(yamldecode(kubectl_manifest.pvc.yaml_body).spec.resources.requests.storage) == "20Gi"
-    error_message = "the PVC must have the default size"
-  }
-  assert {
-    condition     = module.backup.name == "registry-daily" && output.backup_schedule == "registry-daily"
+    condition     = output.backup_schedule == "registry-daily"
     error_message = "the registry needs its own Velero schedule registry-daily"
   }
   assert {
@@ -72,7 +79,14 @@ run "prod_with_accounts" {
 run "dev_without_accounts" {
   command = plan
   variables {
-    host = "registry.fullfrontend.kube"
+    app = { name = "registry", namespace = "registry", host = "registry.fullfrontend.kube" }
+    # module.k8s_config.app_platform in dev: no cert-manager, no external-dns.
+    platform = {
+      ingress          = { class_name = "traefik", namespace = "infra", tls = false, cluster_issuer = null, annotations = {} }
+      apps_tier_label  = { key = "fullfrontend.be/tier", value = "apps" }
+      velero_namespace = "infra"
+      storage_class    = null
+    }
   }
   assert {
     condition     = yamldecode(helm_release.zot.values[0]).ingress.tls == [] && !contains(keys(yamldecode(helm_release.zot.values[0]).ingress.annotations), "cert-manager.io/cluster-issuer")

@@ -1,0 +1,120 @@
+# The shared app base's contract, checked from a plan with a mocked provider:
+# what every app gets in prod and in dev, and what it refuses.
+mock_provider "kubectl" {}
+
+variables {
+  app = { name = "blog", namespace = "blog", host = "blog.fullfrontend.be", hosts = { hooks = "hooks.fullfrontend.be" } }
+  # module.k8s_config.app_platform in prod.
+  platform = {
+    ingress = {
+      class_name     = "traefik"
+      namespace      = "infra"
+      tls            = true
+      cluster_issuer = "letsencrypt-prod"
+      annotations    = { "cert-manager.io/cluster-issuer" = "letsencrypt-prod", "external-dns.alpha.kubernetes.io/ttl" = "300" }
+    }
+    apps_tier_label  = { key = "fullfrontend.be/tier", value = "apps" }
+    velero_namespace = "infra"
+    storage_class    = "do-block-storage"
+  }
+  volumes        = { blog-data = { size = "5Gi" } }
+  routes         = [{ service = "blog", port = 8080 }, { host = "hooks", path = "/hook/", service = "blog", port = 8080 }]
+  network_policy = { pod_selector = { "app.kubernetes.io/name" = "blog" }, ports = [8080], from_namespaces = ["metrics"] }
+}
+
+run "prod" {
+  command = plan
+  assert {
+    condition     = yamldecode(kubectl_manifest.namespace.yaml_body).metadata.name == "blog" && yamldecode(kubectl_manifest.namespace.yaml_body).metadata.labels["fullfrontend.be/tier"] == "apps" && yamldecode(kubectl_manifest.namespace.yaml_body).metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    error_message = "the app needs its own apps-tier namespace enforcing the restricted Pod Security Standard"
+  }
+  assert {
+    condition     = yamldecode(kubectl_manifest.pvc["blog-data"].yaml_body).spec == { accessModes = ["ReadWriteOnce"], resources = { requests = { storage = "5Gi" } }, storageClassName = "do-block-storage" }
+    error_message = "the PVC must have its size and prod's storage class"
+  }
+  assert {
+    condition     = [for f in yamldecode(kubectl_manifest.network_policy.yaml_body).spec.ingress[0].from : try(f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"], "own")] == ["infra", "metrics", "own"]
+    error_message = "the NetworkPolicy must admit Traefik's namespace, the extra namespaces and the app's own pods, nothing else"
+  }
+  assert {
+    condition     = yamldecode(kubectl_manifest.ingress[0].yaml_body).spec.ingressClassName == "traefik" && yamldecode(kubectl_manifest.ingress[0].yaml_body).metadata.annotations["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
+    error_message = "the Ingress must use Traefik and ask cert-manager for its certificate in prod"
+  }
+  assert {
+    condition     = yamldecode(kubectl_manifest.ingress[0].yaml_body).spec.tls == [{ secretName = "blog-tls", hosts = ["blog.fullfrontend.be", "hooks.fullfrontend.be"] }]
+    error_message = "prod's Ingress needs TLS for every host it publishes"
+  }
+  assert {
+    condition     = [for r in yamldecode(kubectl_manifest.ingress[0].yaml_body).spec.rules : "${r.host}${join(",", [for p in r.http.paths : p.path])}"] == ["blog.fullfrontend.be/", "hooks.fullfrontend.be/hook/"]
+    error_message = "each host must carry only its own paths (the second host publishes /hook/ only)"
+  }
+  assert {
+    condition     = output.backup_schedule == "blog-daily" && output.url == "https://blog.fullfrontend.be"
+    error_message = "the app needs its Velero schedule <app>-daily and an https URL in prod"
+  }
+}
+
+run "dev" {
+  command = plan
+  variables {
+    platform = {
+      ingress          = { class_name = "traefik", namespace = "infra", tls = false, cluster_issuer = null, annotations = {} }
+      apps_tier_label  = { key = "fullfrontend.be/tier", value = "apps" }
+      velero_namespace = "infra"
+      storage_class    = null
+    }
+    routes = [{ service = "blog", port = 8080 }]
+  }
+  assert {
+    condition     = !can(yamldecode(kubectl_manifest.ingress[0].yaml_body).spec.tls) && !can(yamldecode(kubectl_manifest.ingress[0].yaml_body).metadata.annotations["cert-manager.io/cluster-issuer"]) && output.ingress_tls == []
+    error_message = "dev has no cert-manager: no TLS, no issuer annotation"
+  }
+  assert {
+    condition     = !can(yamldecode(kubectl_manifest.pvc["blog-data"].yaml_body).spec.storageClassName)
+    error_message = "dev's PVC takes the cluster's default storage class"
+  }
+  assert {
+    condition     = output.url == "http://blog.fullfrontend.be"
+    error_message = "dev serves plain http"
+  }
+}
+
+run "chart_renders_its_own_ingress" {
+  command = plan
+  variables {
+    routes = []
+  }
+  assert {
+    condition     = length(kubectl_manifest.ingress) == 0 && output.ingress_tls == [{ secretName = "blog-tls", hosts = ["blog.fullfrontend.be"] }] && output.ingress_annotations["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
+    error_message = "without routes the module writes no Ingress and hands the chart its TLS and annotations"
+  }
+}
+
+run "refuses_unknown_route_host" {
+  command = plan
+  variables {
+    routes = [{ host = "nope", service = "blog", port = 8080 }]
+  }
+  expect_failures = [kubectl_manifest.ingress]
+}
+
+run "refuses_volume_in_gb" {
+  command = plan
+  variables {
+    volumes = { blog-data = { size = "5GB" } }
+  }
+  expect_failures = [var.volumes]
+}
+
+run "refuses_tls_without_issuer" {
+  command = plan
+  variables {
+    platform = {
+      ingress          = { class_name = "traefik", namespace = "infra", tls = true, cluster_issuer = null, annotations = {} }
+      apps_tier_label  = { key = "fullfrontend.be/tier", value = "apps" }
+      velero_namespace = "infra"
+      storage_class    = null
+    }
+  }
+  expect_failures = [var.platform]
+}

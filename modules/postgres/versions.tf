@@ -1,8 +1,0 @@
-terraform {
-  required_providers {
-    kubectl = {
-      source  = "alekc/kubectl"
-      version = "2.4.1"
-    }
-  }
-}

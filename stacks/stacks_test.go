@@ -1,0 +1,226 @@
+package stacks
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"fullfrontend.be/infra/internal/testsupport/tofutest"
+)
+
+// secretVars are throwaway values for the variables secrets.tfvars.enc feeds.
+var secretVars = []string{
+	"TF_VAR_do_token=test-token",
+	"TF_VAR_spaces_access_key_id=test-key",
+	"TF_VAR_spaces_secret_access_key=test-secret",
+	"TF_VAR_state_encryption_passphrase=test-passphrase-0123456789",
+}
+
+// stack is one initialised copy of a stack.
+type stack struct {
+	e   *tofutest.Env
+	dir string
+}
+
+func initStack(t *testing.T, e *tofutest.Env, name string) stack {
+	t.Helper()
+	root := e.CopyRepo(t, "stacks", "modules")
+	dir := filepath.Join(root, "stacks", name)
+	tofutest.LocalBackend(t, dir)
+	e.MustRun(t, dir, secretVars, "init", "-input=false", "-no-color")
+	return stack{e, dir}
+}
+
+func (s stack) run(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	return s.e.Run(t, s.dir, secretVars, append(args, "-no-color")...)
+}
+
+// planJSON plans with the given variables and returns `tofu show -json`.
+func (s stack) planJSON(t *testing.T, vars ...string) []byte {
+	t.Helper()
+	args := []string{"plan", "-input=false", "-out=tfplan"}
+	for _, v := range vars {
+		args = append(args, "-var", v)
+	}
+	if code, out := s.run(t, args...); code != 0 {
+		t.Fatalf("plan %v: exit %d\n%s", vars, code, out)
+	}
+	return []byte(s.e.MustRun(t, s.dir, secretVars, "show", "-json", "tfplan"))
+}
+
+// planOutputs plans with the given variables and returns the planned outputs.
+func (s stack) planOutputs(t *testing.T, vars ...string) map[string]any {
+	t.Helper()
+	raw := s.planJSON(t, vars...)
+	var plan struct {
+		PlannedValues struct {
+			Outputs map[string]struct {
+				Value any `json:"value"`
+			} `json:"outputs"`
+		} `json:"planned_values"`
+	}
+	if err := json.Unmarshal(raw, &plan); err != nil {
+		t.Fatalf("decode plan JSON: %v", err)
+	}
+	out := map[string]any{}
+	for k, v := range plan.PlannedValues.Outputs {
+		out[k] = v.Value
+	}
+	return out
+}
+
+func TestStacksValidateAndPassTheirTests(t *testing.T) {
+	e := tofutest.Setup(t)
+	for _, name := range []string{"cluster", "platform"} {
+		t.Run(name, func(t *testing.T) {
+			s := initStack(t, e, name)
+			if code, out := s.run(t, "validate"); code != 0 || !strings.Contains(out, "The configuration is valid") {
+				t.Fatalf("validate: exit %d\n%s", code, out)
+			}
+			code, out := s.run(t, "test")
+			if code != 0 || !strings.Contains(out, "Success!") {
+				t.Fatalf("tofu test: exit %d\n%s", code, out)
+			}
+			t.Log(tofutest.LastLine(out))
+		})
+	}
+}
+
+func fqdns(root string) map[string]any {
+	return map[string]any{
+		"wordpress":   root,
+		"n8n":         "n8n." + root,
+		"n8n_webhook": "webhook." + root,
+		"nextcloud":   "cloud." + root,
+		"mail":        "mail." + root,
+		"analytics":   "insights." + root,
+		"registry":    "registry." + root,
+		"crm":         "crm." + root,
+	}
+}
+
+func TestPlansPerEnvironment(t *testing.T) {
+	e := tofutest.Setup(t)
+	platform := initStack(t, e, "platform")
+	cluster := initStack(t, e, "cluster")
+	tests := []struct {
+		name     string
+		s        stack
+		vars     []string
+		root     string
+		prodOnly bool
+	}{
+		{"platform prod", platform, []string{"app_env=prod"}, "fullfrontend.be", true},
+		{"platform dev", platform, []string{"app_env=dev"}, "fullfrontend.kube", false},
+		{"platform prod, other domain", platform, []string{"app_env=prod", "root_domain_prod=example.org"}, "example.org", true},
+		{"platform dev, other domain", platform, []string{"app_env=dev", "root_domain_dev=agency.localhost"}, "agency.localhost", false},
+		{"cluster prod", cluster, []string{"app_env=prod"}, "fullfrontend.be", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := tt.s.planOutputs(t, tt.vars...)
+			if out["root_domain"] != tt.root {
+				t.Errorf("root_domain = %v, want %s", out["root_domain"], tt.root)
+			}
+			if filepath.Base(tt.s.dir) != "platform" {
+				return
+			}
+			if got := out["fqdns"]; !reflect.DeepEqual(got, fqdns(tt.root)) {
+				t.Errorf("fqdns = %v\nwant %v", got, fqdns(tt.root))
+			}
+			f, _ := out["features"].(map[string]any)
+			want := map[string]any{"doks": tt.prodOnly, "cert_manager": tt.prodOnly, "external_dns": tt.prodOnly, "velero": true}
+			for k, v := range want {
+				if f[k] != v {
+					t.Errorf("features.%s = %v, want %v", k, f[k], v)
+				}
+			}
+			// prod: <repo>/.kube/config (doctl); dev: ~/.kube/config.
+			repoKube := filepath.Join(filepath.Dir(filepath.Dir(tt.s.dir)), ".kube", "config")
+			kube, _ := out["kubeconfig_path"].(string)
+			if (kube == repoKube) != tt.prodOnly || !strings.HasSuffix(kube, "/.kube/config") {
+				t.Errorf("kubeconfig_path = %s (repo copy's is %s)", kube, repoKube)
+			}
+		})
+	}
+}
+
+// TestInvalidInputFailsAtPlan: each case is a valid plan above with one
+// value broken, and the error must say what is allowed.
+func TestInvalidInputFailsAtPlan(t *testing.T) {
+	e := tofutest.Setup(t)
+	platform := initStack(t, e, "platform")
+	cluster := initStack(t, e, "cluster")
+	tests := []struct {
+		name string
+		s    stack
+		vars []string
+		want string
+	}{
+		{"unknown environment", platform, []string{"app_env=staging"}, `app_env must be "prod" or "dev"`},
+		{"upper-case domain", platform, []string{"app_env=prod", "root_domain_prod=FullFrontend.be"}, "root_domain_prod must be a lower-case DNS name"},
+		{"domain with trailing dot", platform, []string{"app_env=dev", "root_domain_dev=fullfrontend.kube."}, "root_domain_dev must be a lower-case DNS name"},
+		{"domain with scheme", cluster, []string{"root_domain_prod=https://fullfrontend.be"}, "root_domain_prod must be a lower-case DNS name"},
+		{"cluster in dev", cluster, []string{"app_env=dev"}, "stacks/cluster is prod only"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"plan", "-input=false"}
+			for _, v := range tt.vars {
+				args = append(args, "-var", v)
+			}
+			code, out := tt.s.run(t, args...)
+			if code == 0 {
+				t.Fatalf("plan %v succeeded", tt.vars)
+			}
+			if !strings.Contains(strings.Join(strings.Fields(out), " "), tt.want) {
+				t.Fatalf("plan %v: error does not say %q:\n%s", tt.vars, tt.want, out)
+			}
+		})
+	}
+}
+
+// TestNegativeTestsCanFail removes the deliberate mistake from each
+// expect_failures run of the stacks' test files and checks that `tofu test`
+// then fails: a negative test that passes either way proves nothing.
+func TestNegativeTestsCanFail(t *testing.T) {
+	e := tofutest.Setup(t)
+	tests := []struct {
+		stack, from, to string
+	}{
+		{"platform", `app_env = "staging"`, `app_env = "dev"`},
+		{"platform", `root_domain_prod = "https://fullfrontend.be"`, `root_domain_prod = "fullfrontend.be"`},
+		{"platform", `root_domain_dev = "FullFrontend.kube"`, `root_domain_dev = "fullfrontend.kube"`},
+		{"platform", `root_domain_prod = "localhost"`, `root_domain_prod = "local.host"`},
+		{"platform", `state_encryption_passphrase = "short"`, `state_encryption_passphrase = "long-enough-passphrase"`},
+		{"cluster", `app_env = "dev"`, `app_env = "prod"`},
+		{"cluster", `root_domain_prod = "fullfrontend.be."`, `root_domain_prod = "fullfrontend.be"`},
+		{"cluster", `do_token = ""`, `do_token = "x"`},
+		{"cluster", `node_pool = { min_nodes = 3, max_nodes = 2 }`, `node_pool = { min_nodes = 2, max_nodes = 3 }`},
+		{"cluster", `vpc_cidr = "10.110.0.0/8"`, `vpc_cidr = "10.110.0.0/16"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stack+": "+tt.from, func(t *testing.T) {
+			s := initStack(t, e, tt.stack)
+			file := filepath.Join(s.dir, "tests", "environment.tftest.hcl")
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Count(string(src), tt.from) != 1 {
+				t.Fatalf("%s must appear exactly once in %s", tt.from, file)
+			}
+			if err := os.WriteFile(file, []byte(strings.Replace(string(src), tt.from, tt.to, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out := s.run(t, "test")
+			if code == 0 || !strings.Contains(strings.Join(strings.Fields(out), " "), "was expected to report an error but did not") {
+				t.Fatalf("tofu test still passes without the mistake (exit %d):\n%s", code, out)
+			}
+		})
+	}
+}
