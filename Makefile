@@ -22,11 +22,11 @@ hooks: ## install the git pre-commit hook that refuses clear secrets
 	@if git rev-parse --git-dir >/dev/null 2>&1; then git config core.hooksPath .githooks; fi
 
 fmt: ## format Go and OpenTofu code
-	gofmt -w cmd internal
+	gofmt -w cmd internal stacks modules
 	env -u TF_CLI_CONFIG_FILE tofu fmt -recursive stacks modules
 
 lint: ## formatting, go vet, shellcheck
-	@bad="$$(gofmt -l cmd internal)"; if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
+	@bad="$$(gofmt -l cmd internal stacks modules)"; if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
 	go vet ./...
 	env -u TF_CLI_CONFIG_FILE tofu fmt -check -recursive -diff stacks modules
 	shellcheck -x $(SHELL_SCRIPTS)

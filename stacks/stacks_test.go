@@ -1,10 +1,14 @@
+// Package stacks holds the offline checks of the two OpenTofu stacks
+// (stacks/cluster, stacks/platform): init, validate, `tofu test`, plans of
+// each stack in each of its environments with the test provider, the chart,
+// policy and API-server checks over those plans, the bill, and the
+// documented way of adding an app.
 package stacks
 
 import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -30,9 +34,20 @@ func initStack(t *testing.T, e *tofutest.Env, name string) stack {
 	root := e.CopyRepo(t, "stacks", "modules")
 	dir := filepath.Join(root, "stacks", name)
 	tofutest.LocalBackend(t, dir)
-	e.MustRun(t, dir, secretVars, "init", "-input=false", "-no-color")
-	return stack{e, dir}
+	s := stack{e, dir}
+	s.init(t)
+	return s
 }
+
+// init (re)installs the stack's modules and providers: needed again after a
+// module call is added.
+func (s stack) init(t *testing.T) {
+	t.Helper()
+	s.e.MustRun(t, s.dir, secretVars, "init", "-input=false", "-no-color")
+}
+
+// root is the copy of the repository the stack lives in.
+func (s stack) root() string { return filepath.Dir(filepath.Dir(s.dir)) }
 
 func (s stack) run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
@@ -90,7 +105,27 @@ func TestStacksValidateAndPassTheirTests(t *testing.T) {
 	}
 }
 
-func fqdns(root string) map[string]any {
+// checkFQDNs: the seed's table is in the catalog with its names, and every
+// other app's FQDN derives from root_domain too (a new app needs no change
+// here).
+func checkFQDNs(t *testing.T, got any, root string) {
+	t.Helper()
+	m, _ := got.(map[string]any)
+	for app, want := range seedFQDNs(root) {
+		if m[app] != want {
+			t.Errorf("fqdns.%s = %v, want %s (seed)", app, m[app], want)
+		}
+	}
+	for app, v := range m {
+		h, _ := v.(string)
+		if h != root && !strings.HasSuffix(h, "."+root) {
+			t.Errorf("fqdns.%s = %v does not derive from root_domain %s", app, v, root)
+		}
+	}
+}
+
+// seedFQDNs is the seed's FQDN table ("Organisation des modules").
+func seedFQDNs(root string) map[string]any {
 	return map[string]any{
 		"wordpress":   root,
 		"n8n":         "n8n." + root,
@@ -129,9 +164,7 @@ func TestPlansPerEnvironment(t *testing.T) {
 			if filepath.Base(tt.s.dir) != "platform" {
 				return
 			}
-			if got := out["fqdns"]; !reflect.DeepEqual(got, fqdns(tt.root)) {
-				t.Errorf("fqdns = %v\nwant %v", got, fqdns(tt.root))
-			}
+			checkFQDNs(t, out["fqdns"], tt.root)
 			f, _ := out["features"].(map[string]any)
 			want := map[string]any{"doks": tt.prodOnly, "cert_manager": tt.prodOnly, "external_dns": tt.prodOnly, "velero": true}
 			for k, v := range want {
@@ -166,6 +199,9 @@ func TestInvalidInputFailsAtPlan(t *testing.T) {
 		{"domain with trailing dot", platform, []string{"app_env=dev", "root_domain_dev=fullfrontend.kube."}, "root_domain_dev must be a lower-case DNS name"},
 		{"domain with scheme", cluster, []string{"root_domain_prod=https://fullfrontend.be"}, "root_domain_prod must be a lower-case DNS name"},
 		{"cluster in dev", cluster, []string{"app_env=dev"}, "stacks/cluster is prod only"},
+		{"unknown app", platform, []string{"app_env=prod", `apps=["registry","wordpres"]`}, "apps: unknown app wordpres; the apps are analytics, crm,"},
+		{"credentials of an app outside the catalog", platform, []string{"app_env=dev", `postgres_app_credentials={ blog = { database = "blog", user = "blog", password = "0123456789abcdef", namespace = "blog" } }`}, "postgres_app_credentials has an entry blog, but blog is not an app of modules/environment/apps.yaml"},
+		{"credentials on the wrong engine", platform, []string{"app_env=dev", `mariadb_app_credentials={ n8n = { database = "n8n", user = "n8n", password = "0123456789abcdef", namespace = "n8n" } }`}, "mariadb_app_credentials has an entry n8n, but apps.yaml gives n8n database postgres"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

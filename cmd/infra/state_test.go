@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"fullfrontend.be/infra/internal/testsupport/s3test"
 	"fullfrontend.be/infra/internal/secrets"
+	"fullfrontend.be/infra/internal/testsupport/s3test"
 	"fullfrontend.be/infra/internal/testsupport/testenv"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"fullfrontend.be/infra/internal/testsupport/s3test"
 	"fullfrontend.be/infra/internal/secrets"
+	"fullfrontend.be/infra/internal/testsupport/s3test"
 	"fullfrontend.be/infra/internal/testsupport/testenv"
 )
 

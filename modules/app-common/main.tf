@@ -13,6 +13,8 @@ locals {
 
   # For a chart that renders its own Ingress, and for ours: cert-manager
   # issues <app>-tls for every host of the app (prod only).
+  database_secret = nonsensitive(var.database == null) ? null : "${var.app.name}-${nonsensitive(var.database.engine)}"
+
   tls_secret  = "${var.app.name}-tls"
   tls_hosts   = length(var.routes) > 0 ? distinct([for r in var.routes : lookup(local.hosts, r.host, var.app.host)]) : [var.app.host]
   ingress_tls = local.ingress.tls ? [{ secretName = local.tls_secret, hosts = local.tls_hosts }] : []
@@ -74,6 +76,33 @@ resource "kubectl_manifest" "network_policy" {
         ports = [for p in var.network_policy.ports : { protocol = "TCP", port = p }]
       }]
     }
+  })
+  depends_on = [kubectl_manifest.namespace]
+}
+
+# The app's database credentials, in its own namespace (the database module
+# creates the database and user from the same values, in data). Written
+# here so that the namespace exists first.
+resource "kubectl_manifest" "database" {
+  count             = nonsensitive(var.database == null) ? 0 : 1
+  server_side_apply = true
+  sensitive_fields  = ["data"]
+  yaml_body = yamlencode({
+    apiVersion = "v1"
+    kind       = "Secret"
+    type       = "Opaque"
+    metadata = {
+      name      = local.database_secret
+      namespace = local.ns
+      labels    = local.labels
+    }
+    data = { for k, v in {
+      host     = var.database.host
+      port     = tostring(var.database.port)
+      database = var.database.database
+      username = var.database.user
+      password = var.database.password
+    } : k => base64encode(v) }
   })
   depends_on = [kubectl_manifest.namespace]
 }

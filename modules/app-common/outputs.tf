@@ -44,3 +44,9 @@ output "backup_schedule" {
   description = "Name of the app's Velero Schedule (in Velero's namespace)."
   value       = module.backup.name
 }
+
+output "database_secret" {
+  description = "Name of the Secret holding the app's database credentials (<app>-<engine>), null without a database."
+  value       = local.database_secret
+  depends_on  = [kubectl_manifest.database]
+}

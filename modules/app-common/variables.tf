@@ -86,3 +86,17 @@ variable "network_policy" {
     error_message = "network_policy.ports must list at least one port between 1 and 65535."
   }
 }
+
+variable "database" {
+  description = "The app's database from the stack (engine, in-cluster host and port, database, user, password: see stacks/platform/data.tf), written as the Secret <app>-<engine> the app reads (keys host, port, database, username, password); null for an app without a database."
+  type = object({
+    engine   = string
+    host     = string
+    port     = number
+    database = string
+    user     = string
+    password = string
+  })
+  sensitive = true
+  default   = null
+}

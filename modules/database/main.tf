@@ -25,7 +25,7 @@ locals {
     { for f in local.e.scripts : f => file("${path.module}/files/${var.engine}/${f}") },
     { "db-lib.sh" = file("${path.module}/files/db-lib.sh") },
   )
-  # for_each cannot take sensitive values; the app names are not secret.
+  # The app names are not secret.
   apps = toset(nonsensitive(keys(var.app_credentials)))
   host = "${local.name}.${var.namespace}.svc.cluster.local"
 
@@ -163,30 +163,6 @@ resource "kubectl_manifest" "init_apps" {
       error_message = "${var.engine} app_credentials: the database may not be ${join(", ", local.reserved[var.engine].databases)} and the user may not be ${join(", ", local.reserved[var.engine].users)}${local.reserved[var.engine].user_prefix == null ? "" : " or start with ${local.reserved[var.engine].user_prefix}"} (reserved by ${var.engine})."
     }
   }
-}
-
-# Each app's credentials, in the app's namespace (created by its module).
-resource "kubectl_manifest" "app_secret" {
-  for_each          = local.apps
-  server_side_apply = true
-  sensitive_fields  = ["data"]
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "Secret"
-    metadata = {
-      name      = "${each.key}-${local.name}"
-      namespace = nonsensitive(var.app_credentials[each.key].namespace)
-      labels    = merge(local.labels, { "app.kubernetes.io/instance" = each.key })
-    }
-    type = "Opaque"
-    data = { for k, v in {
-      host     = local.host
-      port     = tostring(local.e.port)
-      database = var.app_credentials[each.key].database
-      username = var.app_credentials[each.key].user
-      password = var.app_credentials[each.key].password
-    } : k => base64encode(v) }
-  })
 }
 
 resource "kubectl_manifest" "service" {
@@ -350,7 +326,7 @@ resource "kubectl_manifest" "init_job" {
       }
     }
   })
-  depends_on = [kubectl_manifest.statefulset, kubectl_manifest.init_apps, kubectl_manifest.app_secret]
+  depends_on = [kubectl_manifest.statefulset, kubectl_manifest.init_apps]
 }
 
 # The daily dump to S3 and the daily restore check of the newest dump.

@@ -9,7 +9,7 @@ output "port" {
 }
 
 output "app_secret_names" {
-  description = "Name of each app's credentials Secret (keys host, port, database, username, password), in the app's namespace, keyed by app."
+  description = "Name of the credentials Secret each app's module writes in its namespace (modules/app-common: keys host, port, database, username, password), keyed by app."
   value       = { for app in local.apps : app => "${app}-${local.name}" }
 }
 

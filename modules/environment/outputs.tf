@@ -28,6 +28,10 @@ output "apps" {
     condition     = length(setsubtract(setintersection(local.enabled, keys(local.catalog)), local.with_module)) == 0
     error_message = "apps: ${join(", ", sort(setsubtract(setintersection(local.enabled, keys(local.catalog)), local.with_module)))} has no module yet (modules/apps/<name>/main.tf); the apps that can run are ${join(", ", sort(local.with_module))}."
   }
+  precondition {
+    condition     = alltrue([for engine, names in var.credential_apps : alltrue([for n in names : try(local.catalog[n].database, null) == engine])])
+    error_message = "${join("; ", flatten([for engine, names in var.credential_apps : [for n in names : "${engine}_app_credentials has an entry ${n}, but ${contains(keys(local.catalog), n) ? "apps.yaml gives ${n} database ${coalesce(try(local.catalog[n].database, null), "null")}" : "${n} is not an app of modules/environment/apps.yaml"}" if try(local.catalog[n].database, null) != engine]]))}: each entry must be a catalog app on that engine (rename the entry, or add the app to apps.yaml)."
+  }
 }
 
 output "kubeconfig_path" {

@@ -28,3 +28,9 @@ variable "enabled_apps" {
   type        = set(string)
   default     = null
 }
+
+variable "credential_apps" {
+  description = "Apps named in the SOPS database credentials, per engine (postgres_app_credentials, mariadb_app_credentials keys); each must be an app of the catalog on that engine (output apps)."
+  type        = map(list(string))
+  default     = {}
+}

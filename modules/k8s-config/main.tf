@@ -14,7 +14,7 @@ locals {
       "external-dns.alpha.kubernetes.io/ttl" = tostring(var.dns_ttl)
     } : {}
   }
-  lb_hostname        = "lb.${var.root_domain}"
+  lb_hostname = "lb.${var.root_domain}"
 
   # Traefik trusts PROXY protocol and X-Forwarded-* only from the VPC range,
   # where the DigitalOcean load balancer lives.

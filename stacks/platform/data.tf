@@ -32,21 +32,27 @@ locals {
     postgres = var.postgres_app_credentials
     mariadb  = var.mariadb_app_credentials
   }
-  # Per engine: the SOPS entries of apps outside the catalog as they are,
-  # and for each enabled catalog app on that engine its SOPS entry or, when
-  # it has none, the default one (database and user named after the app,
-  # namespace = the app's, generated password). A disabled app's entry is
-  # left out: its namespace does not exist.
+  # Per engine, for each enabled app of the catalog on that engine: its
+  # SOPS entry or, when it has none, the default one (database and user
+  # named after the app, generated password). modules/environment refuses
+  # a SOPS entry for an app the catalog does not put on that engine.
   app_credentials = {
-    for engine, sops in local.sops_app_credentials : engine => merge(
-      { for app in nonsensitive(keys(sops)) : app => sops[app] if !contains(keys(module.env.apps), app) },
-      { for name, a in module.env.apps : name => try(sops[name], {
+    for engine, sops in local.sops_app_credentials : engine => {
+      for name, a in module.env.apps : name => try(sops[name], {
         database  = replace(name, "-", "_")
         user      = replace(name, "-", "_")
         password  = random_password.app_database[name].result
         namespace = a.namespace
-      }) if a.enabled && a.database == engine },
-    )
+      }) if a.enabled && a.database == engine
+    }
+  }
+  # What each app module writes as its Secret <app>-<engine>.
+  app_databases = {
+    for name, a in module.env.apps : name => merge(local.app_credentials[a.database][name], {
+      engine = a.database
+      host   = module.database[a.database].host
+      port   = module.database[a.database].port
+    }) if a.enabled && a.database != null
   }
 }
 

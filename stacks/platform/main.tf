@@ -6,6 +6,10 @@ module "env" {
   repo_root        = abspath("${path.root}/../..")
   cluster_name     = var.cluster_name
   enabled_apps     = var.apps
+  credential_apps = {
+    postgres = nonsensitive(keys(var.postgres_app_credentials))
+    mariadb  = nonsensitive(keys(var.mariadb_app_credentials))
+  }
 }
 
 module "charts" {

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"fullfrontend.be/infra/internal/testsupport/kubeharness"
 	"fullfrontend.be/infra/internal/planscan"
+	"fullfrontend.be/infra/internal/testsupport/kubeharness"
 	"fullfrontend.be/infra/internal/testsupport/tofutest"
 )
 

@@ -66,7 +66,7 @@ run "dev" {
     routes = [{ service = "blog", port = 8080 }]
   }
   assert {
-    condition     = !can(yamldecode(kubectl_manifest.ingress[0].yaml_body).spec.tls) && !can(yamldecode(kubectl_manifest.ingress[0].yaml_body).metadata.annotations["cert-manager.io/cluster-issuer"]) && output.ingress_tls == []
+    condition     = !can(yamldecode(kubectl_manifest.ingress[0].yaml_body).spec.tls) && !can(yamldecode(kubectl_manifest.ingress[0].yaml_body).metadata.annotations["cert-manager.io/cluster-issuer"]) && length(output.ingress_tls) == 0
     error_message = "dev has no cert-manager: no TLS, no issuer annotation"
   }
   assert {
@@ -85,7 +85,7 @@ run "chart_renders_its_own_ingress" {
     routes = []
   }
   assert {
-    condition     = length(kubectl_manifest.ingress) == 0 && output.ingress_tls == [{ secretName = "blog-tls", hosts = ["blog.fullfrontend.be"] }] && output.ingress_annotations["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
+    condition     = length(kubectl_manifest.ingress) == 0 && output.ingress_tls[0].secretName == "blog-tls" && output.ingress_tls[0].hosts == tolist(["blog.fullfrontend.be"]) && output.ingress_annotations["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
     error_message = "without routes the module writes no Ingress and hands the chart its TLS and annotations"
   }
 }
