@@ -130,6 +130,7 @@ func TestAddAnAppThroughTheDocumentedSteps(t *testing.T) {
 				t.Fatal(err)
 			}
 			root := map[string]string{"prod": "fullfrontend.be", "dev": "fullfrontend.kube"}[env]
+			logUnknowns(t, p)
 			checkDemoApp(t, env, root, p, addresses(t, raw))
 			reportProblems(t, planscan.CheckPolicies(charts, p))
 			if env == "prod" {

@@ -130,7 +130,7 @@ func (o dbEnsureOptions) validate(app string) error {
 		return fmt.Errorf("--engine must be postgres or mariadb, not %q", o.engine)
 	}
 	if !appNameRe.MatchString(app) {
-		return fmt.Errorf("app %q: want the key of postgres_app_credentials or mariadb_app_credentials (lower-case letters, digits, hyphens)", app)
+		return fmt.Errorf("app %q: want an app name of modules/environment/apps.yaml (lower-case letters, digits, hyphens)", app)
 	}
 	return nil
 }
@@ -171,7 +171,7 @@ func dbEnsure(ctx context.Context, o dbEnsureOptions, app string, run runKubectl
 	}
 	raw, err := run(ctx, o.secretArgs(app), nil, errOut)
 	if err != nil {
-		return fmt.Errorf("read the Secret %s-%s (apply the stack first: it creates the Secret from the SOPS credentials): %w", app, o.engine, err)
+		return fmt.Errorf("read the Secret %s-%s (apply the stack first: the app's module writes it, from the SOPS credentials or generated ones): %w", app, o.engine, err)
 	}
 	creds, err := parseAppSecret(raw)
 	if err != nil {
@@ -194,12 +194,13 @@ func dbCmd() *cobra.Command {
 	ensure := &cobra.Command{
 		Use:   "ensure <app>",
 		Short: "Create an app's database and user if missing and apply its password, on the running server",
-		Long: `Runs the init Job's own script (modules/<engine>/files/init.sh) inside the
-database pod for one app: creates its database and user IF NOT EXISTS, grants,
-applies the password; never drops anything. The credentials come from the
-app's Secret <app>-<engine> in its namespace, which "tofu apply" creates from
-postgres_app_credentials / mariadb_app_credentials; the password goes through
-kubectl's stdin only. See docs/add-database.md.`,
+		Long: `Runs the init Job's own script (modules/database/files/<engine>/init.sh)
+inside the database pod for one app: creates its database and user IF NOT
+EXISTS, grants, applies the password; never drops anything. The credentials
+come from the app's Secret <app>-<engine> in its namespace, which the app's
+module writes on "tofu apply" (from postgres_app_credentials /
+mariadb_app_credentials, or generated); the password goes through kubectl's
+stdin only. See docs/add-database.md.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			bin := o.kubectl

@@ -42,7 +42,7 @@ func TestDBEnsure(t *testing.T) {
 			wantExec: "--kubeconfig /k/config --context prod exec --stdin --namespace data mariadb-0 --container mariadb -- sh -c",
 		},
 		{name: "unknown engine", app: "n8n", opts: dbEnsureOptions{engine: "mysql"}, wantErr: "--engine must be postgres or mariadb"},
-		{name: "hostile app name", app: "n8n; rm -rf /", opts: dbEnsureOptions{engine: "postgres"}, wantErr: "want the key of"},
+		{name: "hostile app name", app: "n8n; rm -rf /", opts: dbEnsureOptions{engine: "postgres"}, wantErr: "want an app name of"},
 		{name: "hostile database in the Secret", app: "n8n", opts: dbEnsureOptions{engine: "postgres", dataNS: "data"},
 			secret: secretJSON(`x"; DROP DATABASE y; --`, "n8n", pw), wantErr: "database"},
 		{name: "empty password", app: "n8n", opts: dbEnsureOptions{engine: "postgres", dataNS: "data"},

@@ -15,9 +15,9 @@ func AptPackages() []string {
 		"git",
 		"make",
 		"shellcheck", // lints the thin shell entry points
-		// The data layer's scripts run against real servers (internal/dbtest):
+		// The data layer's scripts run against real servers (internal/testsupport/dbtest):
 		// Debian 12 ships PostgreSQL 15 and MariaDB 10.11, older than the
-		// images (17, 11.4); see modules/postgres/README.md.
+		// images (17, 11.4); see modules/database/README.md.
 		"postgresql",
 		"mariadb-server",
 		"mariadb-client",

@@ -13,7 +13,7 @@ locals {
 
   # For a chart that renders its own Ingress, and for ours: cert-manager
   # issues <app>-tls for every host of the app (prod only).
-  database_secret = nonsensitive(var.database == null) ? null : "${var.app.name}-${nonsensitive(var.database.engine)}"
+  database_secret = var.app.database == null ? null : "${var.app.name}-${var.app.database}"
 
   tls_secret  = "${var.app.name}-tls"
   tls_hosts   = length(var.routes) > 0 ? distinct([for r in var.routes : lookup(local.hosts, r.host, var.app.host)]) : [var.app.host]
@@ -84,7 +84,7 @@ resource "kubectl_manifest" "network_policy" {
 # creates the database and user from the same values, in data). Written
 # here so that the namespace exists first.
 resource "kubectl_manifest" "database" {
-  count             = nonsensitive(var.database == null) ? 0 : 1
+  count             = var.app.database == null ? 0 : 1
   server_side_apply = true
   sensitive_fields  = ["data"]
   yaml_body = yamlencode({
@@ -104,6 +104,12 @@ resource "kubectl_manifest" "database" {
       password = var.database.password
     } : k => base64encode(v) }
   })
+  lifecycle {
+    precondition {
+      condition     = var.database != null
+      error_message = "${var.app.name}: apps.yaml gives it database ${var.app.database}, but its module call passes no database: add database = lookup(local.app_databases, \"${var.app.name}\", null) to module \"${var.app.name}\" in stacks/platform/apps.tf."
+    }
+  }
   depends_on = [kubectl_manifest.namespace]
 }
 
@@ -140,7 +146,7 @@ resource "kubectl_manifest" "ingress" {
   lifecycle {
     precondition {
       condition     = alltrue([for r in var.routes : contains(keys(local.hosts), r.host)])
-      error_message = "routes: host must be \"\" (the app's host) or one of the app's hosts: ${join(", ", keys(var.app.hosts))}."
+      error_message = "routes: host must be \"\" (the app's host${length(var.app.hosts) == 0 ? "; the app has no other host in apps.yaml" : ") or one of the app's other hosts (${join(", ", keys(var.app.hosts))}"})."
     }
   }
   depends_on = [kubectl_manifest.namespace]

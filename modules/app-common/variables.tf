@@ -1,14 +1,19 @@
 variable "app" {
-  description = "The app, as module.env.apps.<name> gives it (modules/environment/apps.yaml): name, namespace, host and further hosts by name. Never written by hand: FQDNs derive from root_domain only."
+  description = "The app, as module.env.apps.<name> gives it (modules/environment/apps.yaml): name, namespace, host, further hosts by name, database engine (postgres, mariadb or null). Never written by hand: FQDNs derive from root_domain only."
   type = object({
     name      = string
     namespace = string
     host      = string
     hosts     = optional(map(string), {})
+    database  = optional(string)
   })
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{0,40}[a-z0-9]$", var.app.name)) && can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", var.app.namespace))
     error_message = "app.name must be an app name (lower-case letters, digits and hyphens, at most 42) and app.namespace a DNS label."
+  }
+  validation {
+    condition     = var.app.database == null || contains(["postgres", "mariadb"], coalesce(var.app.database, "-"))
+    error_message = "app.database must be postgres, mariadb or null."
   }
   validation {
     condition     = alltrue([for h in concat([var.app.host], values(var.app.hosts)) : can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", h))])
@@ -88,7 +93,7 @@ variable "network_policy" {
 }
 
 variable "database" {
-  description = "The app's database from the stack (engine, in-cluster host and port, database, user, password: see stacks/platform/data.tf), written as the Secret <app>-<engine> the app reads (keys host, port, database, username, password); null for an app without a database."
+  description = "The app's database from the stack (engine, in-cluster host and port, database, user, password: see stacks/platform/data.tf), written as the Secret <app>-<engine> the app reads (keys host, port, database, username, password) when app.database is set; null for an app without a database."
   type = object({
     engine   = string
     host     = string

@@ -20,7 +20,7 @@ locals {
   superuser_ref = { secretKeyRef = { name = "${local.name}-superuser", key = "password" } }
 
   # The ConfigMap: the engine's scripts and the shared library they source,
-  # the very files the Go tests run (internal/dbtest).
+  # the very files the Go tests run (internal/testsupport/dbtest).
   scripts = merge(
     { for f in local.e.scripts : f => file("${path.module}/files/${var.engine}/${f}") },
     { "db-lib.sh" = file("${path.module}/files/db-lib.sh") },
@@ -38,6 +38,8 @@ locals {
     scripts = local.scripts
     image   = local.image
   })), 0, 10))
+
+  server_hash = substr(sha256(jsonencode({ scripts = local.scripts, image = local.image })), 0, 10)
 
   # Both official images run as uid/gid 999 (postgres, mysql).
   pod_security = {
@@ -165,30 +167,18 @@ resource "kubectl_manifest" "init_apps" {
   }
 }
 
+# The Service apps connect to, and the headless one the StatefulSet needs.
 resource "kubectl_manifest" "service" {
+  for_each          = { (local.name) = {}, "${local.name}-headless" = { clusterIP = "None" } }
   server_side_apply = true
   yaml_body = yamlencode({
     apiVersion = "v1"
     kind       = "Service"
-    metadata   = { name = local.name, namespace = var.namespace, labels = local.labels }
-    spec = {
+    metadata   = { name = each.key, namespace = var.namespace, labels = local.labels }
+    spec = merge(each.value, {
       selector = { "app.kubernetes.io/name" = local.name }
       ports    = [{ name = local.name, port = local.e.port, targetPort = local.name }]
-    }
-  })
-}
-
-resource "kubectl_manifest" "headless" {
-  server_side_apply = true
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "Service"
-    metadata   = { name = "${local.name}-headless", namespace = var.namespace, labels = local.labels }
-    spec = {
-      clusterIP = "None"
-      selector  = { "app.kubernetes.io/name" = local.name }
-      ports     = [{ name = local.name, port = local.e.port, targetPort = local.name }]
-    }
+    })
   })
 }
 
@@ -227,8 +217,9 @@ resource "kubectl_manifest" "statefulset" {
       template = {
         metadata = {
           labels = local.labels
-          # A new password or script restarts the pod with them.
-          annotations = { "fullfrontend.be/config-hash" = local.init_hash }
+          # A new script or image restarts the pod with them; a new app or
+          # password does not (the init Job applies those).
+          annotations = { "fullfrontend.be/config-hash" = local.server_hash }
         }
         spec = {
           securityContext               = local.pod_security
@@ -280,7 +271,7 @@ resource "kubectl_manifest" "statefulset" {
       error_message = "restore_check_expected_tables: MariaDB has no schemas; list plain table names (wp_posts, not wordpress.wp_posts)."
     }
   }
-  depends_on = [kubectl_manifest.superuser, kubectl_manifest.scripts, kubectl_manifest.headless]
+  depends_on = [kubectl_manifest.superuser, kubectl_manifest.scripts, kubectl_manifest.service]
 }
 
 # Seed "Init Jobs": creates missing databases and users (roles), applies

@@ -1,5 +1,5 @@
 variable "engine" {
-  description = "SQL engine: postgres (first choice, seed) or mariadb (only for apps that cannot use PostgreSQL: WordPress). It names the server, its Services and Secrets, and each app's Secret <app>-<engine>."
+  description = "SQL engine: postgres (first choice, seed) or mariadb (only for apps that cannot use PostgreSQL: WordPress). It names the server, its Services, Secrets and Jobs."
   type        = string
   validation {
     condition     = contains(["postgres", "mariadb"], var.engine)
@@ -82,12 +82,11 @@ variable "superuser_password" {
 }
 
 variable "app_credentials" {
-  description = "Database, user, password and namespace of each app, keyed by app (SOPS secrets). Each entry gets its database and role (init Job) and a Secret <app>-<engine> in its namespace; the engine's reserved names are refused by a precondition."
+  description = "Database, user and password of each app, keyed by app (from the stack: SOPS or generated). The init Job creates each database and user; the app's own module writes the matching Secret <app>-<engine> in its namespace (modules/app-common). The engine's reserved names are refused by a precondition."
   type = map(object({
-    database  = string
-    user      = string
-    password  = string
-    namespace = string
+    database = string
+    user     = string
+    password = string
   }))
   sensitive = true
   default   = {}
@@ -106,10 +105,6 @@ variable "app_credentials" {
   validation {
     condition     = alltrue([for v in values(var.app_credentials) : length(v.password) >= 12 && !can(regex("[\\x00-\\x1f]", v.password))])
     error_message = "app_credentials: every entry needs a password of at least 12 characters, without control characters (newline, tab, ...)."
-  }
-  validation {
-    condition     = alltrue([for v in values(var.app_credentials) : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", v.namespace))])
-    error_message = "app_credentials: namespace must be the app's namespace name (a DNS label)."
   }
 }
 

@@ -14,7 +14,7 @@ resource "random_password" "data" {
 # entry in the SOPS credentials: generated once, then kept in the
 # (encrypted) state, so a second plan never changes it.
 resource "random_password" "app_database" {
-  for_each = toset([for name, a in module.env.apps : name if a.enabled && a.database != null])
+  for_each = toset([for name, a in module.env.apps : name if a.enabled && a.database != null && !contains(nonsensitive(keys(local.sops_app_credentials[coalesce(a.database, "postgres")])), name)])
   length   = 32
   special  = false
 }
@@ -39,10 +39,9 @@ locals {
   app_credentials = {
     for engine, sops in local.sops_app_credentials : engine => {
       for name, a in module.env.apps : name => try(sops[name], {
-        database  = replace(name, "-", "_")
-        user      = replace(name, "-", "_")
-        password  = random_password.app_database[name].result
-        namespace = a.namespace
+        database = replace(name, "-", "_")
+        user     = replace(name, "-", "_")
+        password = random_password.app_database[name].result
       }) if a.enabled && a.database == engine
     }
   }

@@ -191,12 +191,11 @@ variable "valkey_password" {
 }
 
 variable "postgres_app_credentials" {
-  description = "PostgreSQL database, user, password and namespace of each app, keyed by app, from the SOPS secrets. The init Job creates what is missing; the Secret <app>-postgres lands in the app's namespace. Rules: see modules/postgres/README.md."
+  description = "PostgreSQL database, user and password of an app, keyed by its name in modules/environment/apps.yaml, from the SOPS secrets; optional: an app without an entry gets database and user <app> and a generated password. The init Job creates what is missing; the app's module writes the Secret <app>-postgres in its namespace. Rules: modules/database/README.md."
   type = map(object({
-    database  = string
-    user      = string
-    password  = string
-    namespace = string
+    database = string
+    user     = string
+    password = string
   }))
   sensitive = true
   default   = {}
@@ -217,12 +216,11 @@ variable "postgres_app_credentials" {
 }
 
 variable "mariadb_app_credentials" {
-  description = "MariaDB database, user, password and namespace of each app (seed: WordPress only), keyed by app, from the SOPS secrets. The init Job creates what is missing; the Secret <app>-mariadb lands in the app's namespace. Rules: see modules/mariadb/README.md."
+  description = "MariaDB database, user and password of an app (seed: WordPress only), keyed by its name in modules/environment/apps.yaml, from the SOPS secrets; optional: an app without an entry gets database and user <app> and a generated password. The init Job creates what is missing; the app's module writes the Secret <app>-mariadb in its namespace. Rules: modules/database/README.md."
   type = map(object({
-    database  = string
-    user      = string
-    password  = string
-    namespace = string
+    database = string
+    user     = string
+    password = string
   }))
   sensitive = true
   default   = {}

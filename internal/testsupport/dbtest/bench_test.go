@@ -13,7 +13,7 @@ import (
 // benchEnv turns on TestLargeBackupAndRestore, a measurement rather than a
 // check (about a quarter of an hour on two cores): run it by hand with
 //
-//	INFRA_BENCH_1GIB=1 go test -v -run TestLargeBackupAndRestore -timeout 60m ./internal/dbtest/
+//	INFRA_BENCH_1GIB=1 go test -v -run TestLargeBackupAndRestore -timeout 60m ./internal/testsupport/dbtest/
 const benchEnv = "INFRA_BENCH_1GIB"
 
 // TestLargeBackupAndRestore times the real scripts on a generated database

@@ -29,19 +29,19 @@ terraform {
 provider "kubectl" {}
 
 variable "pg_apps" {
-  type      = map(object({ database = string, user = string, password = string, namespace = string }))
+  type      = map(object({ database = string, user = string, password = string }))
   sensitive = true
   default = {
     n8n = { database = "n8n", user = "n8n", password = "it's a \"quote\" $HOME \\ ü", namespace = "n8n" }
-    crm = { database = "twenty", user = "twenty", password = "0123456789abcdef", namespace = "crm" }
+    crm = { database = "twenty", user = "twenty", password = "0123456789abcdef" }
   }
 }
 
 variable "mariadb_apps" {
-  type      = map(object({ database = string, user = string, password = string, namespace = string }))
+  type      = map(object({ database = string, user = string, password = string }))
   sensitive = true
   default = {
-    wordpress = { database = "wordpress", user = "wordpress", password = "0123456789abcdef", namespace = "wordpress" }
+    wordpress = { database = "wordpress", user = "wordpress", password = "0123456789abcdef" }
   }
 }
 
@@ -181,7 +181,7 @@ func TestDataModulesAcceptedByAPIServer(t *testing.T) {
 		if job2 != job {
 			t.Errorf("same inputs, new init job name: %s -> %s", job, job2)
 		}
-		more := `pg_apps={ n8n = { database = "n8n", user = "n8n", password = "it's a \"quote\" $HOME \\ ü", namespace = "n8n" }, crm = { database = "twenty", user = "twenty", password = "0123456789abcdef", namespace = "crm" }, umami = { database = "umami", user = "umami", password = "0123456789abcdef", namespace = "analytics" } }`
+		more := `pg_apps={ n8n = { database = "n8n", user = "n8n", password = "it's a \"quote\" $HOME \\ ü", namespace = "n8n" }, crm = { database = "twenty", user = "twenty", password = "0123456789abcdef" }, umami = { database = "umami", user = "umami", password = "0123456789abcdef" } }`
 		_, job3 := planManifests(t, e, root, more)
 		if job3 == job {
 			t.Errorf("adding an app kept the init job name %s", job)
@@ -203,10 +203,10 @@ func TestDataModulesAcceptedByAPIServer(t *testing.T) {
 func TestDataModulesRejectBadCredentialsAtPlan(t *testing.T) {
 	e, root := setupModules(t)
 	entry := func(db, user, pw string) string {
-		return `pg_apps={ a = { database = "` + db + `", user = "` + user + `", password = "` + pw + `", namespace = "a" } }`
+		return `pg_apps={ a = { database = "` + db + `", user = "` + user + `", password = "` + pw + `" } }`
 	}
-	two := `pg_apps={ a = { database = "same", user = "a", password = "0123456789abcdef", namespace = "a" }, b = { database = "same", user = "b", password = "0123456789abcdef", namespace = "b" } }`
-	twoUsers := `pg_apps={ a = { database = "a", user = "same", password = "0123456789abcdef", namespace = "a" }, b = { database = "b", user = "same", password = "0123456789abcdef", namespace = "b" } }`
+	two := `pg_apps={ a = { database = "same", user = "a", password = "0123456789abcdef" }, b = { database = "same", user = "b", password = "0123456789abcdef" } }`
+	twoUsers := `pg_apps={ a = { database = "a", user = "same", password = "0123456789abcdef" }, b = { database = "b", user = "same", password = "0123456789abcdef" } }`
 	cases := []struct{ name, v, want string }{
 		{"quote in database", entry(`x\"; DROP DATABASE n8n; --`, "u", "0123456789abcdef"), "names that SQL never needs to quote"},
 		{"hyphen in user", entry("db", "my-user", "0123456789abcdef"), "names that SQL never needs to quote"},
@@ -214,8 +214,8 @@ func TestDataModulesRejectBadCredentialsAtPlan(t *testing.T) {
 		{"empty database", entry("", "u", "0123456789abcdef"), "names that SQL never needs to quote"},
 		{"superuser", entry("db", "postgres", "0123456789abcdef"), "reserved by postgres"},
 		{"pg_ role", entry("db", "pg_monitor", "0123456789abcdef"), "reserved by postgres"},
-		{"mariadb root", `mariadb_apps={ a = { database = "db", user = "root", password = "0123456789abcdef", namespace = "a" } }`, "reserved by mariadb"},
-		{"mariadb system database", `mariadb_apps={ a = { database = "mysql", user = "u", password = "0123456789abcdef", namespace = "a" } }`, "reserved by mariadb"},
+		{"mariadb root", `mariadb_apps={ a = { database = "db", user = "root", password = "0123456789abcdef" } }`, "reserved by mariadb"},
+		{"mariadb system database", `mariadb_apps={ a = { database = "mysql", user = "u", password = "0123456789abcdef" } }`, "reserved by mariadb"},
 		{"missing password", entry("db", "u", ""), "needs a password"},
 		{"newline in password", entry("db", "u", `0123456789abcdef\n`), "needs a password"},
 		{"duplicate database", two, "share a database or a user"},

@@ -118,3 +118,35 @@ run "refuses_tls_without_issuer" {
   }
   expect_failures = [var.platform]
 }
+
+run "database_secret" {
+  command = plan
+  variables {
+    app      = { name = "blog", namespace = "blog", host = "blog.fullfrontend.be", hosts = { hooks = "hooks.fullfrontend.be" }, database = "postgres" }
+    database = { engine = "postgres", host = "postgres.data.svc.cluster.local", port = 5432, database = "blog", user = "blog", password = "0123456789abcdef" }
+  }
+  assert {
+    condition     = nonsensitive(yamldecode(kubectl_manifest.database[0].yaml_body).metadata.name) == "blog-postgres" && nonsensitive(yamldecode(kubectl_manifest.database[0].yaml_body).metadata.namespace) == "blog" && nonsensitive(base64decode(yamldecode(kubectl_manifest.database[0].yaml_body).data.host)) == "postgres.data.svc.cluster.local"
+    error_message = "an app with a database gets the Secret <app>-<engine> in its own namespace"
+  }
+  assert {
+    condition     = output.database_secret == "blog-postgres"
+    error_message = "the module must name the Secret for the workload"
+  }
+}
+
+run "no_database" {
+  command = plan
+  assert {
+    condition     = length(kubectl_manifest.database) == 0 && output.database_secret == null
+    error_message = "an app without a database gets no database Secret"
+  }
+}
+
+run "refuses_missing_database" {
+  command = plan
+  variables {
+    app = { name = "blog", namespace = "blog", host = "blog.fullfrontend.be", hosts = { hooks = "hooks.fullfrontend.be" }, database = "postgres" }
+  }
+  expect_failures = [kubectl_manifest.database]
+}

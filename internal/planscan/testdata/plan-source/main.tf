@@ -1,5 +1,5 @@
 # Source of ../plan.json: `tofu plan -out=tfplan && tofu show -json tfplan` run with
-# the test provider (internal/tofutest), OpenTofu 1.12.6. Not a stack: a fixture
+# the test provider (internal/testsupport/tofutest), OpenTofu 1.12.6. Not a stack: a fixture
 # with a child module, sensitive and unknown values, and a kubernetes_* resource.
 
 terraform {
