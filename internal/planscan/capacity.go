@@ -43,6 +43,7 @@ var replicaRules = map[string]map[string]struct {
 	"external-dns": {"resources": {replicas: "replicaCount"}},
 	"velero":       {"nodeAgent.resources": {perNode: true}, "initContainers[*].resources": {transient: true}, "kubectl.resources": {transient: true}},
 	"zot":          {"resources": {replicas: "replicaCount"}},
+	"n8n":          {"resources.main": {replicas: "replicaCount"}},
 	"kube-prometheus-stack": {
 		"prometheus.prometheusSpec.resources":     {replicas: "prometheus.prometheusSpec.replicas"},
 		"alertmanager.alertmanagerSpec.resources": {replicas: "alertmanager.alertmanagerSpec.replicas"},

@@ -92,6 +92,7 @@ var releaseResources = map[string][]resourceRule{
 		{path: "kubectl.resources", when: enabled("upgradeCRDs")},
 	},
 	"zot": {{path: "resources"}},
+	"n8n": {{path: "resources.main"}},
 	"kube-prometheus-stack": {
 		{path: "prometheus.prometheusSpec.resources", when: enabled("prometheus.enabled")},
 		{path: "alertmanager.alertmanagerSpec.resources", when: enabled("alertmanager.enabled")},

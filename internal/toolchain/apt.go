@@ -22,6 +22,12 @@ func AptPackages() []string {
 		"mariadb-server",
 		"mariadb-client",
 		"rclone", // the S3 client of the backup scripts
+		// infra migrate wordpress is tested on a site that WordPress itself
+		// builds (internal/wpmigrate/testdata/build-site.php) and whose
+		// rewritten serialized values PHP's unserialize() checks.
+		"php-cli",
+		"php-mysql",
+		"wordpress",
 	}
 }
 

@@ -14,3 +14,61 @@ module "registry" {
   # come first.
   depends_on = [module.k8s_config]
 }
+
+# WordPress (<root_domain>), seed priority 4: own manifests, MariaDB.
+module "wordpress" {
+  source                   = "../../modules/apps/wordpress"
+  count                    = module.env.apps["wordpress"].enabled ? 1 : 0
+  app                      = module.env.apps["wordpress"]
+  platform                 = module.k8s_config.app_platform
+  database                 = lookup(local.app_databases, "wordpress", null)
+  salts                    = var.wordpress_salts
+  media_offload            = { enabled = var.wordpress_media_offload, bucket = module.env.names.media_bucket, region = var.region }
+  spaces_access_key_id     = var.spaces_access_key_id
+  spaces_secret_access_key = var.spaces_secret_access_key
+  analytics = var.wordpress_umami_website_id == "" || !module.env.apps["analytics"].enabled ? null : {
+    script_url = one(module.analytics[*].tracking_script_url)
+    website_id = var.wordpress_umami_website_id
+  }
+  depends_on = [module.k8s_config, module.database]
+}
+
+# Umami (insights.<root_domain>): stateless, its data is its PostgreSQL
+# database.
+module "analytics" {
+  source     = "../../modules/apps/analytics"
+  count      = module.env.apps["analytics"].enabled ? 1 : 0
+  app        = module.env.apps["analytics"]
+  platform   = module.k8s_config.app_platform
+  database   = lookup(local.app_databases, "analytics", null)
+  app_secret = var.analytics_app_secret != "" ? var.analytics_app_secret : random_password.app_secret["analytics"].result
+  depends_on = [module.k8s_config, module.database]
+}
+
+# Apps' own secrets when the SOPS file leaves them empty: generated once and
+# kept in the (encrypted) state, so a second plan never changes them (a new
+# Umami APP_SECRET logs everybody out; a new n8n key loses every credential).
+# Kept whether or not the app is enabled: disabling an app for a while must
+# not lose the key its database was written with.
+resource "random_password" "app_secret" {
+  for_each = toset(["analytics", "crm", "n8n"])
+  length   = 48
+  special  = false
+}
+
+# n8n (n8n.<root_domain>, webhooks on webhook.<root_domain>), seed priority
+# 5: the official chart, shared Postgres, binary data on a PVC.
+module "n8n" {
+  source         = "../../modules/apps/n8n"
+  count          = module.env.apps["n8n"].enabled ? 1 : 0
+  app            = module.env.apps["n8n"]
+  platform       = module.k8s_config.app_platform
+  database       = lookup(local.app_databases, "n8n", null)
+  chart          = module.charts.charts["n8n"]
+  encryption_key = local.n8n_encryption_key
+  depends_on     = [module.k8s_config, module.database]
+}
+
+locals {
+  n8n_encryption_key = var.n8n_encryption_key != "" ? var.n8n_encryption_key : random_password.app_secret["n8n"].result
+}

@@ -38,11 +38,13 @@ locals {
   # a SOPS entry for an app the catalog does not put on that engine.
   app_credentials = {
     for engine, sops in local.sops_app_credentials : engine => {
-      for name, a in module.env.apps : name => try(sops[name], {
+      # A conditional, not try(): try() over a generated (unknown) password
+      # would make the whole entry unknown at plan, host and user included.
+      for name, a in module.env.apps : name => contains(nonsensitive(keys(sops)), name) ? sops[name] : {
         database = replace(name, "-", "_")
         user     = replace(name, "-", "_")
         password = random_password.app_database[name].result
-      }) if a.enabled && a.database == engine
+      } if a.enabled && a.database == engine
     }
   }
   # What each app module writes as its Secret <app>-<engine>.

@@ -48,3 +48,24 @@ output "grafana_admin_password" {
   value       = module.monitoring.grafana_admin_password
   sensitive   = true
 }
+
+output "wordpress_url" {
+  description = "URL of the WordPress site (null when WordPress is not enabled)."
+  value       = one(module.wordpress[*].url)
+}
+
+output "analytics_url" {
+  description = "URL of Umami (null when analytics is not enabled)."
+  value       = one(module.analytics[*].url)
+}
+
+output "n8n_url" {
+  description = "URL of n8n's editor (null when n8n is not enabled)."
+  value       = one(module.n8n[*].url)
+}
+
+output "n8n_encryption_key" {
+  description = "N8N_ENCRYPTION_KEY of n8n: tofu output -raw n8n_encryption_key (keep a copy outside the cluster)."
+  value       = local.n8n_encryption_key
+  sensitive   = true
+}

@@ -237,3 +237,50 @@ variable "mariadb_app_credentials" {
     error_message = "mariadb_app_credentials: every entry needs a password of at least 12 characters, without control characters."
   }
 }
+
+# Apps (modules/apps/<app>): their options and their secrets from SOPS.
+
+variable "wordpress_salts" {
+  description = "WordPress's keys and salts (AUTH_KEY, SECURE_AUTH_KEY, LOGGED_IN_KEY, NONCE_KEY, AUTH_SALT, SECURE_AUTH_SALT, LOGGED_IN_SALT, NONCE_SALT), from the SOPS secrets: copy them from the old site's wp-config.php to keep sessions across the move. A key left out is generated once and kept in the state."
+  type        = map(string)
+  sensitive   = true
+  default     = {}
+}
+
+variable "wordpress_media_offload" {
+  description = "Offload WordPress's media library to the Spaces media bucket (<cluster_name>-media) with the WP Offload Media plugin. Off by default; on, it needs spaces_access_key_id and spaces_secret_access_key in the SOPS secrets, or the plan fails."
+  type        = bool
+  default     = false
+}
+
+variable "wordpress_umami_website_id" {
+  description = "Umami website id (UUID, from Umami's interface) whose tracking snippet WordPress adds to every page; empty: no snippet. Needs the analytics app."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.wordpress_umami_website_id == "" || can(regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", var.wordpress_umami_website_id))
+    error_message = "wordpress_umami_website_id must be empty or Umami's website UUID, for example 0f6a4c3e-1b2d-4e5f-8a9b-0c1d2e3f4a5b."
+  }
+}
+
+variable "analytics_app_secret" {
+  description = "Umami's APP_SECRET (insights.<root_domain>), from the SOPS secrets, at least 32 characters. Empty: generated once and kept in the encrypted state. Changing it logs every Umami user out."
+  type        = string
+  sensitive   = true
+  default     = ""
+  validation {
+    condition     = var.analytics_app_secret == "" || (length(var.analytics_app_secret) >= 32 && !can(regex("[\\x00-\\x1f]", var.analytics_app_secret)))
+    error_message = "analytics_app_secret must be empty (generated) or at least 32 characters: openssl rand -base64 32."
+  }
+}
+
+variable "n8n_encryption_key" {
+  description = "N8N_ENCRYPTION_KEY of n8n (encrypts every credential n8n stores in its database), from the SOPS secrets, at least 32 characters. Empty: generated once and kept in the encrypted state (tofu output -raw n8n_encryption_key). Never change it once n8n has stored credentials."
+  type        = string
+  sensitive   = true
+  default     = ""
+  validation {
+    condition     = var.n8n_encryption_key == "" || (length(var.n8n_encryption_key) >= 32 && !can(regex("[[:space:][:cntrl:]]", var.n8n_encryption_key)))
+    error_message = "n8n_encryption_key must be empty (generated) or at least 32 characters without spaces (openssl rand -hex 32)."
+  }
+}

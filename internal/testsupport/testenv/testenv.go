@@ -21,6 +21,13 @@ const SharedEnv = "INFRA_SHARED_DIR"
 // InCI reports whether the tests run in CI.
 func InCI() bool { return os.Getenv("CI") == "true" }
 
+// Missing skips the test on a developer machine and fails it in CI, where
+// everything a test needs must be installed (.ci/run).
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	missing(t, fmt.Errorf(format, args...))
+}
+
 func missing(t testing.TB, err error) {
 	t.Helper()
 	if InCI() {
