@@ -98,7 +98,8 @@ func (s *site) options(t *testing.T, target FileTarget, out io.Writer) Options {
 
 func TestMigrateWordPress(t *testing.T) {
 	s := buildSite(t, 60)
-	pvc := LocalDir(t.TempDir())
+	// The target the cluster uses (scripts in the WordPress pod), run here.
+	pvc := PodDir{Dir: t.TempDir(), Shell: localShell}
 	// What the cluster's fresh WordPress had created before the move.
 	if r := s.m.SQL(t, "wordpress", "CREATE TABLE wp_options (option_id bigint PRIMARY KEY, option_name varchar(191), option_value longtext); INSERT INTO wp_options VALUES (1, 'siteurl', 'https://fullfrontend.be')"); r.Code != 0 {
 		t.Fatal(r)
@@ -293,5 +294,55 @@ func writeTarGz(t *testing.T, name string, files map[string][]byte) {
 	z.Close()
 	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// localShell runs the PodDir scripts with the local sh, find, stat,
+// sha256sum and tar (GNU, as in the official image).
+func localShell(ctx context.Context, script string, args []string, stdin io.Reader, stdout io.Writer) error {
+	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", script, "sh"}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%w: %s", err, stderr.String())
+	}
+	return nil
+}
+
+// The pod target's own scripts, on a real directory: same listing as the
+// local target, and a second run copies nothing.
+func TestPodDirScripts(t *testing.T) {
+	ctx := context.Background()
+	src := t.TempDir()
+	tarball := filepath.Join(src, "wp-content.tar.gz")
+	files := map[string][]byte{"a.txt": []byte("a\n"), "uploads/é t/b.bin": randomBytes(t, 70000), "x/y/z/c": {}}
+	writeTarGz(t, tarball, files)
+	pod := PodDir{Dir: filepath.Join(t.TempDir(), "wp-content"), Shell: localShell}
+	if _, err := pod.List(ctx); err == nil {
+		t.Fatalf("listing a missing directory succeeded")
+	}
+	want := map[string]bool{}
+	for p := range files {
+		want[p] = true
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(writeSubset(tarball, want, pw)) }()
+	if err := pod.Extract(ctx, pr); err != nil {
+		t.Fatal(err)
+	}
+	got, err := pod.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := LocalDir(pod.Dir).List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcSums, err := sourceFiles(tarball, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(files) || fmt.Sprint(got) != fmt.Sprint(local) || fmt.Sprint(got) != fmt.Sprint(srcSums) {
+		t.Errorf("pod listing %v\nlocal listing %v\narchive %v", got, local, srcSums)
 	}
 }
