@@ -10,9 +10,14 @@ import (
 )
 
 // minHeadroom is the share of the node pool's allocatable CPU and memory
-// that must stay free at its minimum size: room for rolling updates,
-// backup jobs and growth before the autoscaler has to add a node.
-const minHeadroom = 0.20
+// that must stay free at its minimum size (requests at most 75 % of it):
+// room for rolling updates, backup jobs and growth before the autoscaler
+// has to add a node.
+const minHeadroom = 0.25
+
+// maxMonthly is the target bill of the whole platform at the pool's
+// minimum size, in USD.
+const maxMonthly = 100.0
 
 // TestCostOfDefaultProdPlan prices the default prod plans and checks the
 // default node pool fits the platform's requests with headroom. Run with
@@ -32,8 +37,12 @@ func TestCostOfDefaultProdPlan(t *testing.T) {
 	var out strings.Builder
 	rep.Print(&out)
 	t.Log("\n" + out.String())
-	if min, _ := rep.Total(); min <= 0 {
+	min, _ := rep.Total()
+	if min <= 0 {
 		t.Fatalf("empty bill:\n%s", out.String())
+	}
+	if min > maxMonthly {
+		t.Errorf("the platform costs $%.2f a month at the pool's minimum size, over the $%.0f target", min, maxMonthly)
 	}
 	if len(rep.Workloads) == 0 || rep.RequestCPU == 0 || rep.RequestMemory == 0 {
 		t.Fatalf("no requests found in the platform plan:\n%s", out.String())

@@ -166,11 +166,12 @@ locals {
         template = {
           metadata = { labels = local.dev_s3_labels }
           spec = {
-            # Buckets are top-level directories of the posix backend.
+            # Buckets are top-level directories of the posix backend: the
+            # backups, and the CRM's files (prod: the Spaces media bucket).
             initContainers = [{
               name            = "buckets"
               image           = local.dev_s3.image
-              command         = ["sh", "-c", "mkdir -p /data/backups"]
+              command         = ["sh", "-c", "mkdir -p /data/backups /data/crm"]
               volumeMounts    = [{ name = "data", mountPath = "/data" }]
               securityContext = { allowPrivilegeEscalation = false }
               resources = {

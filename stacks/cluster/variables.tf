@@ -147,7 +147,7 @@ variable "node_pool" {
     min_nodes = number
     max_nodes = number
   })
-  default = { min_nodes = 2, max_nodes = 4 }
+  default = { min_nodes = 3, max_nodes = 4 }
   validation {
     condition     = var.node_pool.min_nodes >= 1 && var.node_pool.max_nodes >= var.node_pool.min_nodes && var.node_pool.max_nodes <= 10
     error_message = "node_pool needs 1 <= min_nodes <= max_nodes <= 10."

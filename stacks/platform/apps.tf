@@ -72,3 +72,33 @@ module "n8n" {
 locals {
   n8n_encryption_key = var.n8n_encryption_key != "" ? var.n8n_encryption_key : random_password.app_secret["n8n"].result
 }
+
+# Twenty CRM (crm.<root_domain>): own manifests, server + worker, shared
+# Postgres and Valkey, files in S3.
+module "crm" {
+  source   = "../../modules/apps/crm"
+  count    = module.env.apps["crm"].enabled ? 1 : 0
+  app      = module.env.apps["crm"]
+  platform = module.k8s_config.app_platform
+  database = lookup(local.app_databases, "crm", null)
+  # The shared Valkey; Twenty empties its own index (1) at every start.
+  redis = {
+    host     = module.valkey.host
+    port     = module.valkey.port
+    password = var.valkey_password != "" ? var.valkey_password : random_password.data["valkey"].result
+    db       = 1
+  }
+  # Files: prod the private Spaces media bucket (Twenty wants an AWS-style
+  # region name; the endpoint picks the region), dev the in-cluster S3
+  # server's crm bucket.
+  s3 = module.env.is_prod ? {
+    endpoint          = "https://${var.region}.digitaloceanspaces.com"
+    bucket            = module.env.names.media_bucket
+    region            = "us-east-1"
+    access_key_id     = var.spaces_access_key_id
+    secret_access_key = var.spaces_secret_access_key
+    force_path_style  = false
+  } : merge(module.k8s_config.backup_s3, { bucket = "crm" })
+  app_secret = var.crm_app_secret != "" ? var.crm_app_secret : random_password.app_secret["crm"].result
+  depends_on = [module.k8s_config, module.database, module.valkey]
+}

@@ -69,3 +69,8 @@ output "n8n_encryption_key" {
   value       = local.n8n_encryption_key
   sensitive   = true
 }
+
+output "crm_url" {
+  description = "URL of the CRM (null when it is not enabled)."
+  value       = one(module.crm[*].url)
+}

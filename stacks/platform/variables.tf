@@ -284,3 +284,14 @@ variable "n8n_encryption_key" {
     error_message = "n8n_encryption_key must be empty (generated) or at least 32 characters without spaces (openssl rand -hex 32)."
   }
 }
+
+variable "crm_app_secret" {
+  description = "Twenty's ENCRYPTION_KEY (also given as its legacy APP_SECRET) for the CRM (crm.<root_domain>), from the SOPS secrets, at least 32 characters. Empty: generated once and kept in the encrypted state. Never change it once the CRM runs: it encrypts the tokens and settings Twenty stores and signs sessions."
+  type        = string
+  sensitive   = true
+  default     = ""
+  validation {
+    condition     = var.crm_app_secret == "" || (length(var.crm_app_secret) >= 32 && can(regex("^[[:graph:]]+$", var.crm_app_secret)))
+    error_message = "crm_app_secret must be empty (generated) or at least 32 printable characters without spaces: openssl rand -base64 32."
+  }
+}

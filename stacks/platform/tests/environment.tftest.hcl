@@ -2,7 +2,14 @@
 mock_provider "kubernetes" {}
 mock_provider "helm" {}
 mock_provider "kubectl" {}
-mock_provider "random" {}
+# Generated secrets as long as the modules' length rules want them.
+mock_provider "random" {
+  mock_resource "random_password" {
+    defaults = {
+      result = "mock-password-0123456789abcdef0123456789abcdef"
+    }
+  }
+}
 mock_provider "digitalocean" {
   mock_data "digitalocean_vpc" {
     defaults = { ip_range = "10.110.0.0/20" }

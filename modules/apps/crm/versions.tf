@@ -1,0 +1,8 @@
+terraform {
+  required_providers {
+    kubectl = {
+      source  = "alekc/kubectl"
+      version = "2.4.1"
+    }
+  }
+}
