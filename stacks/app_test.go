@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
 	"fullfrontend.be/infra/internal/planscan"
+	"fullfrontend.be/infra/internal/repo"
 	"fullfrontend.be/infra/internal/testsupport/testenv"
 	"fullfrontend.be/infra/internal/testsupport/tofutest"
 )
@@ -243,3 +245,44 @@ func dig(v any, path ...any) any {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// TestEveryAppModuleIsWired: a folder in modules/apps is an app the stack
+// runs by default (modules/environment enables every catalog app that has
+// a module), so it must have its catalog entry and its block in
+// stacks/platform/apps.tf; otherwise the stack would create its database
+// and nothing else.
+func TestEveryAppModuleIsWired(t *testing.T) {
+	root, err := repo.FromWD()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(filepath.Join(root, "modules", "apps"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog, err := os.ReadFile(filepath.Join(root, "modules", "environment", "apps.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wiring, err := os.ReadFile(filepath.Join(root, "stacks", "platform", "apps.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		n++
+		name := e.Name()
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `:\s*$`).Match(catalog) {
+			t.Errorf("modules/apps/%s has no entry in modules/environment/apps.yaml", name)
+		}
+		if !regexp.MustCompile(`(?m)^\s*source\s*=\s*"\.\./\.\./modules/apps/` + regexp.QuoteMeta(name) + `"`).Match(wiring) {
+			t.Errorf("modules/apps/%s has no module block in stacks/platform/apps.tf (docs/add-application.md, step 3)", name)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no app module found: the walk is broken")
+	}
+}
