@@ -199,6 +199,7 @@ func TestInvalidInputFailsAtPlan(t *testing.T) {
 		{"domain with trailing dot", platform, []string{"app_env=dev", "root_domain_dev=fullfrontend.kube."}, "root_domain_dev must be a lower-case DNS name"},
 		{"domain with scheme", cluster, []string{"root_domain_prod=https://fullfrontend.be"}, "root_domain_prod must be a lower-case DNS name"},
 		{"cluster in dev", cluster, []string{"app_env=dev"}, "stacks/cluster is prod only"},
+		{"WordPress media offload without Spaces keys", platform, []string{"app_env=dev", "wordpress_media_offload=true", "spaces_access_key_id="}, "wordpress media offload is on (wordpress_media_offload.enabled = true) but spaces_access_key_id is empty"},
 		{"unknown app", platform, []string{"app_env=prod", `apps=["registry","wordpres"]`}, "apps: unknown app wordpres; the apps are analytics, crm,"},
 		{"credentials of an app outside the catalog", platform, []string{"app_env=dev", `postgres_app_credentials={ blog = { database = "blog", user = "blog", password = "0123456789abcdef" } }`}, "postgres_app_credentials has an entry blog, but blog is not an app of modules/environment/apps.yaml"},
 		{"credentials on the wrong engine", platform, []string{"app_env=dev", `mariadb_app_credentials={ n8n = { database = "n8n", user = "n8n", password = "0123456789abcdef", namespace = "n8n" } }`}, "mariadb_app_credentials has an entry n8n, but apps.yaml gives n8n database postgres"},
