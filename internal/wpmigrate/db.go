@@ -155,15 +155,25 @@ func replaceColumn(ctx context.Context, pool *sql.DB, db, table, col string, pk 
 		args = append(args, "%"+likeEscape(p[0])+"%")
 	}
 	q := fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s", strings.Join(sel, ", "), quoteIdent(col), t, strings.Join(like, " OR "))
+	// Rows stream from one connection while the updates go through a
+	// transaction on another (one commit per column: a commit per row would
+	// dominate the time on a large site), so no column is held in memory.
+	tx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("update %s.%s: %w", table, col, err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf("UPDATE %s SET %s = ? WHERE %s", t, quoteIdent(col), strings.Join(where, " AND ")))
+	if err != nil {
+		return 0, fmt.Errorf("update %s.%s: %w", table, col, err)
+	}
+	defer stmt.Close()
 	rows, err := pool.QueryContext(ctx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("read %s.%s: %w", table, col, err)
 	}
-	type update struct {
-		key []any
-		val string
-	}
-	var updates []update
+	defer rows.Close()
+	var n int64
 	for rows.Next() {
 		key := make([]any, len(pk))
 		ptrs := make([]any, len(pk)+1)
@@ -173,24 +183,24 @@ func replaceColumn(ctx context.Context, pool *sql.DB, db, table, col string, pk 
 		var v sql.RawBytes
 		ptrs[len(pk)] = &v
 		if err := rows.Scan(ptrs...); err != nil {
-			rows.Close()
 			return 0, fmt.Errorf("read %s.%s: %w", table, col, err)
 		}
-		if nv := r.Replace(string(v)); nv != string(v) {
-			updates = append(updates, update{key, nv})
+		nv := r.Replace(string(v))
+		if nv == string(v) {
+			continue
 		}
+		if _, err := stmt.ExecContext(ctx, append([]any{nv}, key...)...); err != nil {
+			return 0, fmt.Errorf("update %s.%s: %w", table, col, err)
+		}
+		n++
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("read %s.%s: %w", table, col, err)
 	}
-	u := fmt.Sprintf("UPDATE %s SET %s = ? WHERE %s", t, quoteIdent(col), strings.Join(where, " AND "))
-	for i, up := range updates {
-		if _, err := pool.ExecContext(ctx, u, append([]any{up.val}, up.key...)...); err != nil {
-			return int64(i), fmt.Errorf("update %s.%s: %w", table, col, err)
-		}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("update %s.%s: %w", table, col, err)
 	}
-	return int64(len(updates)), nil
+	return n, nil
 }
 
 func likeEscape(s string) string {
