@@ -31,8 +31,35 @@ var expectedReleases = []struct {
 	{"external-dns", true, false},
 }
 
-// platformEnvs are the plans of stacks/platform that the chain checks.
-var platformEnvs = []string{"prod", "dev"}
+// platformEnvs are the plans of stacks/platform that the chain checks:
+// prod and dev with the secrets left empty (generated, so unknown at the
+// first plan), and prod with every secret given as a filled SOPS file gives
+// them, where nothing of ours stays unknown: the API server then sees the
+// Secrets, the init Jobs and every workload too.
+var platformEnvs = []struct {
+	name, env string
+	vars      []string
+	allKnown  bool
+}{
+	{"prod", "prod", []string{"app_env=prod"}, false},
+	{"dev", "dev", []string{"app_env=dev"}, false},
+	{"prod with every secret", "prod", append([]string{"app_env=prod"}, sopsVars...), true},
+}
+
+// sopsVars are the secrets a filled secrets.tfvars.enc gives the platform.
+var sopsVars = []string{
+	"postgres_superuser_password=pg-superuser-password-0123",
+	"mariadb_root_password=mariadb-root-password-0123",
+	"valkey_password=valkey-password-0123456789",
+	"grafana_admin_password=grafana-admin-password-0123",
+	"nextcloud_admin_password=nextcloud-admin-password-0123",
+	`postgres_app_credentials={ n8n = { database = "n8n", user = "n8n", password = "n8n-password-0123" }, crm = { database = "crm", user = "crm", password = "crm-password-0123" }, analytics = { database = "umami", user = "umami", password = "umami-password-0123" }, nextcloud = { database = "nextcloud", user = "nextcloud", password = "nextcloud-password-0123" } }`,
+	`mariadb_app_credentials={ wordpress = { database = "wordpress", user = "wordpress", password = "wordpress-password-0123" } }`,
+	"n8n_encryption_key=n8n-encryption-key-0123456789abcdef0123",
+	"crm_app_secret=crm-app-secret-0123456789abcdef0123456",
+	"analytics_app_secret=analytics-app-secret-0123456789abcdef",
+	`wordpress_salts={ AUTH_KEY = "auth-key-0123456789abcdef0123456789", SECURE_AUTH_KEY = "secure-auth-key-0123456789abcdef0123", LOGGED_IN_KEY = "logged-in-key-0123456789abcdef012345", NONCE_KEY = "nonce-key-0123456789abcdef0123456789", AUTH_SALT = "auth-salt-0123456789abcdef0123456789", SECURE_AUTH_SALT = "secure-auth-salt-0123456789abcdef0123", LOGGED_IN_SALT = "logged-in-salt-0123456789abcdef012345", NONCE_SALT = "nonce-salt-0123456789abcdef012345678" }`,
+}
 
 // TestPlatformPlanChecks is steps 2 to 4 of DESIGN.md section 4 over the
 // real plans of stacks/platform in prod and in dev: the values of every
@@ -45,14 +72,21 @@ func TestPlatformPlanChecks(t *testing.T) {
 	charts := testenv.Shared(t, "charts")
 	crds := testenv.Shared(t, "crds")
 	platform := initStack(t, e, "platform")
-	for _, env := range platformEnvs {
-		t.Run(env, func(t *testing.T) {
-			p, err := planscan.Load(platform.planJSON(t, "app_env="+env))
+	for _, pe := range platformEnvs {
+		t.Run(pe.name, func(t *testing.T) {
+			p, err := planscan.Load(platform.planJSON(t, pe.vars...))
 			if err != nil {
 				t.Fatal(err)
 			}
 			logUnknowns(t, p)
-			t.Run("releases", func(t *testing.T) { checkExpectedReleases(t, env, p) })
+			if pe.allKnown {
+				for _, m := range p.Manifests {
+					if m.Unknown {
+						t.Errorf("%s: yaml_body unknown at plan although every secret is given", m.Address)
+					}
+				}
+			}
+			t.Run("releases", func(t *testing.T) { checkExpectedReleases(t, pe.env, p) })
 			t.Run("values", func(t *testing.T) {
 				for _, r := range p.Releases {
 					reportProblems(t, planscan.CheckValues(charts, r))

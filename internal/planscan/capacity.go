@@ -44,6 +44,18 @@ var replicaRules = map[string]map[string]struct {
 	"velero":       {"nodeAgent.resources": {perNode: true}, "initContainers[*].resources": {transient: true}, "kubectl.resources": {transient: true}},
 	"zot":          {"resources": {replicas: "replicaCount"}},
 	"n8n":          {"resources.main": {replicas: "replicaCount"}},
+	"nextcloud": {
+		"resources":                 {replicas: "replicaCount"},
+		"cronjob.sidecar.resources": {replicas: "replicaCount"},
+		"nginx.resources":           {replicas: "replicaCount"},
+		"nextcloud.extraSidecarContainers[*].resources": {replicas: "replicaCount"},
+		"cronjob.cronjob.resources":                     {transient: true},
+		"nextcloud.extraInitContainers[*].resources":    {transient: true},
+		"nextcloud.mariaDbInitContainer.resources":      {transient: true},
+		"nextcloud.postgreSqlInitContainer.resources":   {transient: true},
+		"metrics.resources":                             {replicas: "metrics.replicaCount"},
+		"imaginary.resources":                           {replicas: "imaginary.replicaCount"},
+	},
 	"kube-prometheus-stack": {
 		"prometheus.prometheusSpec.resources":     {replicas: "prometheus.prometheusSpec.replicas"},
 		"alertmanager.alertmanagerSpec.resources": {replicas: "alertmanager.alertmanagerSpec.replicas"},
@@ -55,7 +67,8 @@ var replicaRules = map[string]map[string]struct {
 }
 
 // volumeRules are the values paths of the volume sizes each chart claims,
-// with the switch that turns the volume on.
+// with the switch that turns the volume on. nextcloud has none: the module
+// gives it its own PVC (persistence.existingClaim), counted as a manifest.
 var volumeRules = map[string][]struct{ size, when string }{
 	"zot":                   {{size: "pvc.storage", when: "pvc.create"}},
 	"kube-prometheus-stack": {{size: "prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage"}, {size: "alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.resources.requests.storage"}, {size: "grafana.persistence.size", when: "grafana.persistence.enabled"}},

@@ -238,6 +238,11 @@ var templateOnlyKeys = map[string]map[string]bool{
 	// .Values.forceRoll, .Values.authHeader.
 	"zot": {"resources": true, "securityContext": true, "podSecurityContext": true,
 		"imagePullSecrets": true, "forceRoll": true, "authHeader": true},
+	// nextcloud 9.2.4: deployment.yaml and cronjob.yaml read
+	// .Values.persistence.existingClaim, _helpers.tpl (nextcloud.env)
+	// .Values.nextcloud.existingSecret.secretName; values.yaml has both
+	// only as comments.
+	"nextcloud": {"persistence.existingClaim": true, "nextcloud.existingSecret.secretName": true},
 }
 
 // checkKeys reports every key path of the release's values that the

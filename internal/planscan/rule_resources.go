@@ -54,6 +54,18 @@ func enabled(dotted string) func(map[string]any) bool {
 	return func(v map[string]any) bool { x, _ := lookup(v, dotted); return truthy(x) }
 }
 
+// allOf is deployed when every condition holds (a switch and a mode).
+func allOf(conds ...func(map[string]any) bool) func(map[string]any) bool {
+	return func(v map[string]any) bool {
+		for _, c := range conds {
+			if !c(v) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 func equals(dotted string, want ...string) func(map[string]any) bool {
 	return func(v map[string]any) bool {
 		x, _ := lookup(v, dotted)
@@ -93,6 +105,21 @@ var releaseResources = map[string][]resourceRule{
 	},
 	"zot": {{path: "resources"}},
 	"n8n": {{path: "resources.main"}},
+	// nextcloud 9.2.4: deployment.yaml sizes the nextcloud container with the
+	// top-level resources, the nginx and cron sidecars and the init
+	// containers with their own; cronjob.yaml, metrics/ and imaginary/ theirs.
+	"nextcloud": {
+		{path: "resources"},
+		{path: "cronjob.cronjob.resources", when: allOf(enabled("cronjob.enabled"), equals("cronjob.type", "cronjob"))},
+		{path: "cronjob.sidecar.resources", when: allOf(enabled("cronjob.enabled"), equals("cronjob.type", "sidecar"))},
+		{path: "nginx.resources", when: enabled("nginx.enabled")},
+		{path: "nextcloud.extraInitContainers[*].resources"},
+		{path: "nextcloud.extraSidecarContainers[*].resources"},
+		{path: "nextcloud.mariaDbInitContainer.resources", when: enabled("mariadb.enabled")},
+		{path: "nextcloud.postgreSqlInitContainer.resources", when: enabled("postgresql.enabled")},
+		{path: "metrics.resources", when: enabled("metrics.enabled")},
+		{path: "imaginary.resources", when: enabled("imaginary.enabled")},
+	},
 	"kube-prometheus-stack": {
 		{path: "prometheus.prometheusSpec.resources", when: enabled("prometheus.enabled")},
 		{path: "alertmanager.alertmanagerSpec.resources", when: enabled("alertmanager.enabled")},

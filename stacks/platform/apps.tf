@@ -51,7 +51,7 @@ module "analytics" {
 # Kept whether or not the app is enabled: disabling an app for a while must
 # not lose the key its database was written with.
 resource "random_password" "app_secret" {
-  for_each = toset(["analytics", "crm", "n8n"])
+  for_each = toset(["analytics", "crm", "n8n", "nextcloud"])
   length   = 48
   special  = false
 }
@@ -101,4 +101,31 @@ module "crm" {
   } : merge(module.k8s_config.backup_s3, { bucket = "crm" })
   app_secret = var.crm_app_secret != "" ? var.crm_app_secret : random_password.app_secret["crm"].result
   depends_on = [module.k8s_config, module.database, module.valkey]
+}
+
+# Nextcloud (cloud.<root_domain>), seed priority 7: the official chart,
+# shared Postgres and Valkey, files on a PVC, CalDAV/CardDAV behind Traefik.
+module "nextcloud" {
+  source         = "../../modules/apps/nextcloud"
+  count          = module.env.apps["nextcloud"].enabled ? 1 : 0
+  app            = module.env.apps["nextcloud"]
+  platform       = module.k8s_config.app_platform
+  database       = lookup(local.app_databases, "nextcloud", null)
+  chart          = module.charts.charts["nextcloud"]
+  admin_password = local.nextcloud_admin_password
+  # The shared Valkey; index 2 (the CRM owns 1 and empties it at every start).
+  redis = {
+    host     = module.valkey.host
+    port     = module.valkey.port
+    password = var.valkey_password != "" ? var.valkey_password : random_password.data["valkey"].result
+    db       = 2
+  }
+  external_storage         = merge(var.nextcloud_external_storage, { region = var.region })
+  spaces_access_key_id     = var.spaces_access_key_id
+  spaces_secret_access_key = var.spaces_secret_access_key
+  depends_on               = [module.k8s_config, module.database, module.valkey]
+}
+
+locals {
+  nextcloud_admin_password = var.nextcloud_admin_password != "" ? var.nextcloud_admin_password : random_password.app_secret["nextcloud"].result
 }

@@ -74,3 +74,19 @@ output "crm_url" {
   description = "URL of the CRM (null when it is not enabled)."
   value       = one(module.crm[*].url)
 }
+
+output "nextcloud_url" {
+  description = "URL of Nextcloud (null when it is not enabled)."
+  value       = one(module.nextcloud[*].url)
+}
+
+output "nextcloud_dav_url" {
+  description = "CalDAV/CardDAV base URL of Nextcloud, for clients that do not discover it (null when Nextcloud is not enabled)."
+  value       = one(module.nextcloud[*].dav_url)
+}
+
+output "nextcloud_admin_password" {
+  description = "Password of Nextcloud's admin account as first installed: tofu output -raw nextcloud_admin_password."
+  value       = local.nextcloud_admin_password
+  sensitive   = true
+}

@@ -295,3 +295,24 @@ variable "crm_app_secret" {
     error_message = "crm_app_secret must be empty (generated) or at least 32 printable characters without spaces: openssl rand -base64 32."
   }
 }
+
+variable "nextcloud_admin_password" {
+  description = "Password of Nextcloud's admin account (cloud.<root_domain>), from the SOPS secrets, at least 16 characters. Empty: generated once and kept in the encrypted state (tofu output -raw nextcloud_admin_password). Read only at Nextcloud's first start: change it later in Nextcloud itself."
+  type        = string
+  sensitive   = true
+  default     = ""
+  validation {
+    condition     = var.nextcloud_admin_password == "" || (length(var.nextcloud_admin_password) >= 16 && !can(regex("[[:cntrl:]]", var.nextcloud_admin_password)))
+    error_message = "nextcloud_admin_password must be empty (generated) or at least 16 characters without control characters (openssl rand -base64 24)."
+  }
+}
+
+variable "nextcloud_external_storage" {
+  description = "Mount a Spaces bucket in Nextcloud as external storage for every user (files_external, S3 backend), in the cluster's region. Off by default; on, it needs bucket (a bucket of its own, created beforehand: the mount shows the whole bucket) and spaces_access_key_id and spaces_secret_access_key in the SOPS secrets, or the plan fails."
+  type = object({
+    enabled     = optional(bool, false)
+    bucket      = optional(string, "")
+    mount_point = optional(string, "/Spaces")
+  })
+  default = {}
+}
