@@ -80,7 +80,7 @@ run changes nothing. See docs/migration-wordpress.md.`,
 	f.StringVar(&o.kube.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig (prod: <repo>/.kube/config)")
 	f.StringVar(&o.kube.context, "context", "", "kubeconfig context")
 	f.StringVar(&o.kube.kubectl, "kubectl", "", "kubectl binary (default: kubectl on PATH)")
-	cmd.AddCommand(wp)
+	cmd.AddCommand(wp, migrateDAVCmd())
 	return cmd
 }
 

@@ -28,6 +28,9 @@ func AptPackages() []string {
 		"php-cli",
 		"php-mysql",
 		"wordpress",
+		// infra migrate dav is tested between two real CalDAV/CardDAV
+		// servers (internal/davmigrate): Debian's Radicale.
+		"radicale",
 	}
 }
 
