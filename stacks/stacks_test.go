@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"fullfrontend.be/infra/internal/appcatalog"
+	"fullfrontend.be/infra/internal/repo"
 	"fullfrontend.be/infra/internal/testsupport/tofutest"
 )
 
@@ -120,6 +122,24 @@ func checkFQDNs(t *testing.T, got any, root string) {
 		h, _ := v.(string)
 		if h != root && !strings.HasSuffix(h, "."+root) {
 			t.Errorf("fqdns.%s = %v does not derive from root_domain %s", app, v, root)
+		}
+	}
+	// The CLI (infra hosts) derives the same names from the same catalog.
+	repoRoot, err := repo.FromWD()
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps, err := appcatalog.Load(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goSide := appcatalog.FQDNs(apps, root)
+	if len(goSide) != len(m) {
+		t.Errorf("infra hosts knows %d FQDNs, the stack %d", len(goSide), len(m))
+	}
+	for app, h := range goSide {
+		if m[app] != h {
+			t.Errorf("fqdns.%s: the stack says %v, infra hosts %s", app, m[app], h)
 		}
 	}
 }
