@@ -7,7 +7,7 @@ INFRA_TOOLS_DIR ?= $(HOME)/.cache/fullfrontend-infra/tools
 export INFRA_TOOLS_DIR
 export PATH := $(INFRA_TOOLS_DIR)/bin:$(PATH)
 
-SHELL_SCRIPTS := bin/infra bin/age-init.sh bin/sops-encrypt.sh scripts/*.sh .githooks/pre-commit .ci/run modules/*/files/*.sh
+SHELL_SCRIPTS := bin/infra bin/age-init.sh bin/sops-encrypt.sh scripts/*.sh .githooks/pre-commit .ci/run modules/*/files/*.sh modules/*/files/*/*.sh
 TEST_TIMEOUT ?= 75m
 
 .PHONY: help tools hooks fmt lint test
