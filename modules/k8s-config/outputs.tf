@@ -3,24 +3,9 @@ output "namespaces" {
   value       = { infra = "infra", data = "data" }
 }
 
-output "ingress_class_name" {
-  description = "IngressClass of Traefik, the cluster's default."
-  value       = local.ingress_class_name
-}
-
-output "cluster_issuer" {
-  description = "ClusterIssuer for app ingresses (cert-manager.io/cluster-issuer annotation); null in dev, which has no TLS."
-  value       = local.cluster_issuer
-}
-
 output "apps_tier_label" {
   description = "Label that app namespaces carry; the data namespace's network policies admit only them."
   value       = local.apps_tier_label
-}
-
-output "dns_ttl" {
-  description = "TTL apps annotate for external-dns (external-dns.alpha.kubernetes.io/ttl)."
-  value       = var.dns_ttl
 }
 
 output "backup_s3" {

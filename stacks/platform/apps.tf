@@ -82,12 +82,7 @@ module "crm" {
   platform = module.k8s_config.app_platform
   database = lookup(local.app_databases, "crm", null)
   # The shared Valkey; Twenty empties its own index (1) at every start.
-  redis = {
-    host     = module.valkey.host
-    port     = module.valkey.port
-    password = var.valkey_password != "" ? var.valkey_password : random_password.data["valkey"].result
-    db       = 1
-  }
+  redis = merge(local.valkey, { db = 1 })
   # Files: prod the private Spaces media bucket (Twenty wants an AWS-style
   # region name; the endpoint picks the region), dev the in-cluster S3
   # server's crm bucket.
@@ -114,12 +109,7 @@ module "nextcloud" {
   chart          = module.charts.charts["nextcloud"]
   admin_password = local.nextcloud_admin_password
   # The shared Valkey; index 2 (the CRM owns 1 and empties it at every start).
-  redis = {
-    host     = module.valkey.host
-    port     = module.valkey.port
-    password = var.valkey_password != "" ? var.valkey_password : random_password.data["valkey"].result
-    db       = 2
-  }
+  redis                    = merge(local.valkey, { db = 2 })
   external_storage         = merge(var.nextcloud_external_storage, { region = var.region })
   spaces_access_key_id     = var.spaces_access_key_id
   spaces_secret_access_key = var.spaces_secret_access_key

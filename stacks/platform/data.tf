@@ -24,6 +24,10 @@ locals {
   # Dev's S3 server has no lifecycle rule; prod's bucket expires db/ itself.
   data_retention_days = module.env.is_prod ? 0 : 30
 
+  valkey_password = var.valkey_password != "" ? var.valkey_password : random_password.data["valkey"].result
+  # What an app gets of the shared Valkey; it adds its own db index.
+  valkey = { host = module.valkey.host, port = module.valkey.port, password = local.valkey_password }
+
   superuser_passwords = {
     postgres = var.postgres_superuser_password
     mariadb  = var.mariadb_root_password
@@ -76,7 +80,7 @@ module "valkey" {
   source          = "../../modules/valkey"
   namespace       = module.k8s_config.namespaces.data
   storage_class   = local.data_storage_class
-  password        = var.valkey_password != "" ? var.valkey_password : random_password.data["valkey"].result
+  password        = local.valkey_password
   apps_tier_label = module.k8s_config.apps_tier_label
   depends_on      = [module.k8s_config]
 }
