@@ -4,6 +4,14 @@
 # the community webhook, and when to move).
 locals {
   external_dns_image_tag = "v0.20.0"
+  # The record types external-dns manages: those its v0.20.0 DigitalOcean
+  # provider writes correctly. It knows SRV and NS but sends an SRV's
+  # "prio weight port target" as plain data (no priority, weight or port
+  # fields, which the API requires) and an NS target without the trailing
+  # dot the API needs; CAA it does not know at all. Those three go through
+  # digitalocean_record (stacks/platform/dns.tf), so external-dns must not
+  # manage them.
+  external_dns_record_types = ["A", "AAAA", "CNAME", "MX", "TXT"]
 }
 
 resource "helm_release" "external_dns" {
@@ -30,6 +38,11 @@ resource "helm_release" "external_dns" {
     txtPrefix     = "extdns-"
     domainFilters = [var.root_domain]
     interval      = "1m"
+    # Default: A, AAAA and CNAME only; the DNSEndpoints also carry MX and TXT.
+    managedRecordTypes = local.external_dns_record_types
+    # The ownership record of *.<root> would be extdns-a-*.<root>: a "*"
+    # inside a label, which is no wildcard and not a valid name.
+    extraArgs = { "txt-wildcard-replacement" = "wildcard" }
     resources = {
       requests = { cpu = "10m", memory = "48Mi" }
       limits   = { memory = "128Mi" }

@@ -33,3 +33,8 @@ output "app_platform" {
     storage_class    = var.is_prod ? "do-block-storage" : null
   }
 }
+
+output "external_dns_record_types" {
+  description = "Record types external-dns manages (from DNSEndpoint objects and ingresses): A, AAAA, CNAME, MX, TXT. Others (SRV, CAA, NS) must be digitalocean_record resources (stacks/platform/dns.tf)."
+  value       = local.external_dns_record_types
+}

@@ -316,3 +316,72 @@ variable "nextcloud_external_storage" {
   })
   default = {}
 }
+
+# DNS (prod): records of root_domain the stack serves besides its own
+# (stacks/platform/dns.tf). infra migrate dns writes them from Mail-in-a-Box's
+# zone into dns-extra-records.auto.tfvars.json (docs/migration-dns.md).
+
+variable "dns_extra_records" {
+  description = "DNS records of root_domain to serve besides the stack's own (prod only: dev has no public DNS), keyed by a stable name, for example \"google-site-verification\" or \"<name>-<type>\". name: relative to the root domain, \"@\" for the apex (\"www\", \"_dmarc\", \"*.dev\"); type: A, AAAA, CNAME, MX, TXT (external-dns, DNSEndpoint) or SRV, CAA, NS (digitalocean_record); ttl: seconds, null takes dns_ttl; targets as external-dns writes them: TXT the unquoted text (one string, at most 500 characters), MX \"10 mx.example.net\", SRV \"0 1 993 imap.example.net\", CAA \"0 issue \\\"letsencrypt.org\\\"\", host names without the trailing dot. Entries with the same name and type are served as one record set."
+  type = map(object({
+    name    = string
+    type    = string
+    ttl     = optional(number)
+    targets = list(string)
+  }))
+  default  = {}
+  nullable = false
+  validation {
+    condition     = alltrue([for k, r in var.dns_extra_records : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", k))])
+    error_message = "dns_extra_records: key ${join(", ", [for k, r in var.dns_extra_records : jsonencode(k) if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", k))])}: a key is 1-63 lower-case letters, digits and hyphens, for example \"google-site-verification\" or \"www-cname\"; it names the record in the state, so keep it once chosen."
+  }
+  validation {
+    condition     = alltrue([for k, r in var.dns_extra_records : r.name == "@" || (can(regex("^(\\*|(\\*\\.)?[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*)$", r.name)) && length(r.name) <= 200 && !endswith(r.name, ".${var.root_domain_prod}") && r.name != var.root_domain_prod)])
+    error_message = "dns_extra_records: ${join(", ", [for k, r in var.dns_extra_records : "${k} (name ${jsonencode(r.name)})" if !(r.name == "@" || (can(regex("^(\\*|(\\*\\.)?[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*)$", r.name)) && length(r.name) <= 200 && !endswith(r.name, ".${var.root_domain_prod}") && r.name != var.root_domain_prod))])}: name must be \"@\" for the apex or a lower-case name relative to the root domain, without trailing dot: \"www\", \"_dmarc\", \"mail._domainkey\", \"*.dev\" (not \"www.${var.root_domain_prod}\")."
+  }
+  validation {
+    condition     = alltrue([for k, r in var.dns_extra_records : contains(["A", "AAAA", "CNAME", "MX", "TXT", "SRV", "CAA", "NS"], r.type)])
+    error_message = "dns_extra_records: ${join(", ", [for k, r in var.dns_extra_records : "${k} (type ${jsonencode(r.type)})" if !contains(["A", "AAAA", "CNAME", "MX", "TXT", "SRV", "CAA", "NS"], r.type)])}: type must be A, AAAA, CNAME, MX, TXT, SRV, CAA or NS, in capitals; DigitalOcean DNS serves no other type (TLSA, SSHFP and DNSSEC records stay behind: docs/migration-dns.md)."
+  }
+  validation {
+    condition     = alltrue([for k, r in var.dns_extra_records : length(r.targets) > 0 && length(distinct(r.targets)) == length(r.targets) && (r.ttl == null ? true : r.ttl >= 30 && r.ttl <= 86400 && floor(r.ttl) == r.ttl)])
+    error_message = "dns_extra_records: ${join(", ", [for k, r in var.dns_extra_records : k if !(length(r.targets) > 0 && length(distinct(r.targets)) == length(r.targets) && (r.ttl == null ? true : r.ttl >= 30 && r.ttl <= 86400 && floor(r.ttl) == r.ttl))])}: give at least one target, each once, and a ttl of 30 to 86400 whole seconds (or null for dns_ttl)."
+  }
+  validation {
+    condition     = alltrue([for k, r in var.dns_extra_records : r.type != "A" || alltrue([for t in r.targets : can(regex("^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$", t))])])
+    error_message = "dns_extra_records: ${join(", ", [for k, r in var.dns_extra_records : k if r.type == "A" && !alltrue([for t in r.targets : can(regex("^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$", t))])])}: an A record's targets are IPv4 addresses such as 203.0.113.10."
+  }
+  validation {
+    # Canonical form (RFC 5952, as cidrhost writes it): DigitalOcean stores
+    # that form, and external-dns would otherwise see a change every minute.
+    condition     = alltrue([for k, r in var.dns_extra_records : r.type != "AAAA" || alltrue([for t in r.targets : strcontains(t, ":") && try(cidrhost("${t}/128", 0) == t, false)])])
+    error_message = "dns_extra_records: ${join(", ", [for k, r in var.dns_extra_records : k if r.type == "AAAA" && !alltrue([for t in r.targets : strcontains(t, ":") && try(cidrhost("${t}/128", 0) == t, false)])])}: an AAAA record's targets are IPv6 addresses in their short lower-case form, such as 2001:db8::10 (not 2001:DB8:0:0::10)."
+  }
+  validation {
+    condition     = alltrue([for k, r in var.dns_extra_records : !contains(["CNAME", "NS"], r.type) || (r.name != "@" && (r.type == "NS" || length(r.targets) == 1) && alltrue([for t in r.targets : can(regex("^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", t))]))])
+    error_message = "dns_extra_records: ${join(", ", [for k, r in var.dns_extra_records : k if contains(["CNAME", "NS"], r.type) && !(r.name != "@" && (r.type == "NS" || length(r.targets) == 1) && alltrue([for t in r.targets : can(regex("^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", t))]))])}: a CNAME has exactly one target and an NS one or more, each a full lower-case host name without the trailing dot (www.example.net); neither may sit at the apex \"@\" (the apex has the stack's A record and DigitalOcean's NS)."
+  }
+  validation {
+    condition     = alltrue([for k, r in var.dns_extra_records : r.type != "MX" || alltrue([for t in r.targets : can(regex("^([0-9]{1,5}) ([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", t)) && try(tonumber(split(" ", t)[0]) <= 65535, false)])])
+    error_message = "dns_extra_records: ${join(", ", [for k, r in var.dns_extra_records : k if r.type == "MX" && !alltrue([for t in r.targets : can(regex("^([0-9]{1,5}) ([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", t)) && try(tonumber(split(" ", t)[0]) <= 65535, false)])])}: an MX target is \"<preference 0-65535> <full host name without trailing dot>\", such as \"10 mx.example.net\"; DigitalOcean refuses the null MX \"0 .\"."
+  }
+  validation {
+    # DigitalOcean splits long text into 255-byte strings itself but refuses
+    # more than about 500 characters in all, and any backslash.
+    condition     = alltrue([for k, r in var.dns_extra_records : r.type != "TXT" || alltrue([for t in r.targets : length(t) >= 1 && length(t) <= 500 && !strcontains(t, "\\")])])
+    error_message = "dns_extra_records: ${join(", ", [for k, r in var.dns_extra_records : k if r.type == "TXT" && !alltrue([for t in r.targets : length(t) >= 1 && length(t) <= 500 && !strcontains(t, "\\")])])}: a TXT target is the record's text unquoted, the strings of a multi-string record joined into one, 1 to 500 characters without backslash (DigitalOcean's limits); a longer DKIM key needs a 2048-bit key instead."
+  }
+  validation {
+    condition     = alltrue([for k, r in var.dns_extra_records : r.type != "SRV" || (can(regex("^_[a-z0-9-]+\\._[a-z0-9-]+(\\..+)?$", r.name)) && alltrue([for t in r.targets : can(regex("^[0-9]{1,5} [0-9]{1,5} [0-9]{1,5} ([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", t)) && try(tonumber(split(" ", t)[0]) <= 65535 && tonumber(split(" ", t)[1]) <= 65535 && tonumber(split(" ", t)[2]) >= 1 && tonumber(split(" ", t)[2]) <= 65535, false)]))])
+    error_message = "dns_extra_records: ${join(", ", [for k, r in var.dns_extra_records : k if r.type == "SRV" && !(can(regex("^_[a-z0-9-]+\\._[a-z0-9-]+(\\..+)?$", r.name)) && alltrue([for t in r.targets : can(regex("^[0-9]{1,5} [0-9]{1,5} [0-9]{1,5} ([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", t)) && try(tonumber(split(" ", t)[0]) <= 65535 && tonumber(split(" ", t)[1]) <= 65535 && tonumber(split(" ", t)[2]) >= 1 && tonumber(split(" ", t)[2]) <= 65535, false)]))])}: an SRV record is named _<service>._<protocol> (for example _imaps._tcp) and its targets are \"<priority> <weight> <port 1-65535> <full host name without trailing dot>\", such as \"0 1 993 mail.example.net\"; DigitalOcean refuses port 0 and the target \".\"."
+  }
+  validation {
+    condition     = alltrue([for k, r in var.dns_extra_records : r.type != "CAA" || alltrue([for t in r.targets : can(regex("^[0-9]{1,3} (issue|issuewild|iodef) \"[^\"[:space:]]*\"$", t)) && try(tonumber(split(" ", t)[0]) <= 255, false)])])
+    error_message = "dns_extra_records: ${join(", ", [for k, r in var.dns_extra_records : k if r.type == "CAA" && !alltrue([for t in r.targets : can(regex("^[0-9]{1,3} (issue|issuewild|iodef) \"[^\"[:space:]]*\"$", t)) && try(tonumber(split(" ", t)[0]) <= 255, false)])])}: a CAA target is '<flags 0-255> <issue|issuewild|iodef> \"<value>\"', such as '0 issue \"letsencrypt.org\"', the value without spaces (DigitalOcean's CAA tags and limits)."
+  }
+  validation {
+    # external-dns drops a CNAME that shares its name with any other record.
+    condition     = alltrue([for k, r in var.dns_extra_records : r.type != "CNAME" || length([for k2, r2 in var.dns_extra_records : k2 if r2.name == r.name]) == 1])
+    error_message = "dns_extra_records: ${join(", ", [for k, r in var.dns_extra_records : "${k} (${r.name})" if r.type == "CNAME" && length([for k2, r2 in var.dns_extra_records : k2 if r2.name == r.name]) > 1])}: a name with a CNAME can hold no other record; remove the other entries of that name or replace the CNAME by A/AAAA records."
+  }
+}

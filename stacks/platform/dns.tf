@@ -1,0 +1,145 @@
+# DNS records of root_domain besides the ingresses' (prod only: dev has no
+# public DNS). external-dns publishes each ingress host (a CNAME to
+# lb.<root>); modules/k8s-config writes the A records of lb.<root> and the
+# apex. Everything else is served here, one record set per name and type:
+#   - A, AAAA, CNAME, MX, TXT: a DNSEndpoint object, which external-dns
+#     writes to DigitalOcean (the types it manages,
+#     module.k8s_config.external_dns_record_types);
+#   - SRV, CAA, NS: a digitalocean_record per target, because external-dns
+#     v0.20.0 cannot write those right (see modules/k8s-config/dns.tf).
+# Record sets come from var.dns_extra_records (the operator's, written by
+# infra migrate dns from Mail-in-a-Box's zone) and local.dns_stack_records
+# (the stack's own). external-dns keeps one endpoint per name and type and
+# drops the others, so both sources are merged here into one set: an apex
+# TXT of the operator's and the stack's SPF end up in the same record set.
+locals {
+  dns_root = module.env.root_domain
+
+  # The stack's own records besides the ingress hosts, in the shape of the
+  # doctor output's dns_records (docs: the DNSEndpoint fields). An app module
+  # that needs records (Mailu: MX, SPF, DKIM, DMARC, autoconfig, SRV) adds
+  # its list here instead of writing DNSEndpoints of its own, for example
+  # concat(one(module.mail[*].dns_records), ...). Empty until then.
+  dns_stack_records = []
+
+  # Names the stack serves through ingresses (a CNAME to lb.<root>, which can
+  # share its name with nothing) or as its own A records (lb, and the apex,
+  # which keeps other types).
+  dns_ingress_hosts = toset(concat(
+    flatten([for a in values(module.env.apps) : concat([a.host], values(a.hosts)) if a.enabled]),
+    ["grafana.${local.dns_root}", "lb.${local.dns_root}"],
+  ))
+
+  dns_entries = concat(
+    [for r in local.dns_stack_records : {
+      fqdn    = r.dnsName
+      type    = r.recordType
+      ttl     = r.recordTTL
+      targets = r.targets
+      source  = "the stack"
+    }],
+    [for k, r in var.dns_extra_records : {
+      fqdn    = r.name == "@" ? local.dns_root : "${r.name}.${local.dns_root}"
+      type    = r.type
+      ttl     = r.ttl == null ? var.dns_ttl : r.ttl
+      targets = r.targets
+      source  = "dns_extra_records[\"${k}\"]"
+    }],
+  )
+  dns_grouped = { for e in local.dns_entries : "${e.fqdn} ${e.type}" => e... }
+  dns_record_sets = { for k, es in local.dns_grouped : k => {
+    fqdn = es[0].fqdn
+    type = es[0].type
+    # One TTL per record set: the shortest asked for.
+    ttl     = min([for e in es : e.ttl]...)
+    targets = distinct(flatten([for e in es : e.targets]))
+    sources = [for e in es : e.source]
+    # DigitalOcean's name of the record: relative, "@" for the apex.
+    name = es[0].fqdn == local.dns_root ? "@" : trimsuffix(es[0].fqdn, ".${local.dns_root}")
+  } }
+
+  # Why a record set cannot be served, or "" when it can.
+  dns_conflicts = { for k, s in local.dns_record_sets : k => (
+    s.fqdn != local.dns_root && contains(local.dns_ingress_hosts, s.fqdn) ? "${s.fqdn} is a host of the stack (a CNAME to lb.${local.dns_root}, or lb itself), which can share its name with no other record: remove ${join(" and ", s.sources)}" :
+    s.fqdn == local.dns_root && contains(["A", "AAAA", "CNAME"], s.type) ? "the apex ${s.fqdn} has the stack's A record to the load balancer; ${s.type} records there would send visitors elsewhere: remove ${join(" and ", s.sources)}" :
+    s.type == "CNAME" && length([for k2, s2 in local.dns_record_sets : k2 if s2.fqdn == s.fqdn]) > 1 ? "${s.fqdn} has a CNAME (${join(" and ", s.sources)}) and other records (${join(", ", flatten([for k2, s2 in local.dns_record_sets : s2.sources if s2.fqdn == s.fqdn && k2 != k]))}): a CNAME shares its name with nothing, external-dns would drop it" :
+    s.type == "CNAME" && length(s.targets) > 1 ? "${s.fqdn} gets ${length(s.targets)} CNAME targets from ${join(" and ", s.sources)}: a CNAME has exactly one" :
+    s.type == "MX" && contains(s.sources, "the stack") && length(s.sources) > 1 ? "${s.fqdn} gets MX records from the stack and from ${join(" and ", [for x in s.sources : x if x != "the stack"])}: mail would be shared between both servers; remove the entry once the stack handles mail" :
+    s.type == "TXT" && length([for t in s.targets : t if startswith(lower(t), "v=spf1")]) > 1 ? "${s.fqdn} gets ${length([for t in s.targets : t if startswith(lower(t), "v=spf1")])} SPF records (v=spf1) from ${join(" and ", s.sources)}: receivers treat more than one as an error (RFC 7208); keep one" :
+    s.type == "TXT" && length([for t in s.targets : t if startswith(lower(t), "v=dmarc1")]) > 1 ? "${s.fqdn} gets ${length([for t in s.targets : t if startswith(lower(t), "v=dmarc1")])} DMARC records from ${join(" and ", s.sources)}: receivers then apply none (RFC 7489); keep one" :
+    ""
+  ) }
+
+  dns_endpoint_sets = module.env.is_prod ? { for k, s in local.dns_record_sets : k => s if contains(module.k8s_config.external_dns_record_types, s.type) } : {}
+  # Kubernetes names: "<type>.<name>" with "*" as "wildcard" and what a
+  # DNS-1123 name refuses ("_") dropped at the start of a label, else "-".
+  dns_endpoint_names = { for k, s in local.dns_endpoint_sets : k => "${lower(s.type)}.${
+    s.name == "@" ? "apex" : trim(replace(replace(replace(replace(s.name, "*", "wildcard"), "/[^a-z0-9.]+/", "-"), "/-*\\.-*/", "."), "/\\.+/", "."), "-.")
+  }" }
+
+  # digitalocean_record holds one target: one resource per target, keyed by
+  # the target so that removing one never renames the others.
+  dns_do_records = module.env.is_prod ? merge([for k, s in local.dns_record_sets : {
+    for t in s.targets : "${k} ${t}" => merge(s, { set = k, target = t })
+  } if !contains(module.k8s_config.external_dns_record_types, s.type)]...) : {}
+}
+
+resource "kubectl_manifest" "dns_endpoint" {
+  for_each          = local.dns_endpoint_sets
+  server_side_apply = true
+  # The CRD comes with the external-dns chart.
+  depends_on = [module.k8s_config]
+  yaml_body = yamlencode({
+    apiVersion = "externaldns.k8s.io/v1alpha1"
+    kind       = "DNSEndpoint"
+    metadata = {
+      name      = local.dns_endpoint_names[each.key]
+      namespace = module.k8s_config.namespaces.infra
+      labels    = { "app.kubernetes.io/managed-by" = "opentofu", "app.kubernetes.io/part-of" = "platform-dns" }
+    }
+    spec = {
+      endpoints = [{
+        dnsName    = each.value.fqdn
+        recordType = each.value.type
+        recordTTL  = each.value.ttl
+        targets    = each.value.targets
+      }]
+    }
+  })
+  lifecycle {
+    precondition {
+      condition     = local.dns_conflicts[each.key] == ""
+      error_message = "DNS: ${local.dns_conflicts[each.key]}."
+    }
+    precondition {
+      condition     = length(distinct(values(local.dns_endpoint_names))) == length(local.dns_endpoint_names)
+      error_message = "DNS: two record sets get the DNSEndpoint name ${local.dns_endpoint_names[each.key]}: rename one of ${join(" and ", each.value.sources)} (their names differ only by \"_\", \"-\" or \"*\")."
+    }
+  }
+}
+
+resource "digitalocean_record" "dns" {
+  for_each = local.dns_do_records
+  domain   = local.dns_root
+  type     = each.value.type
+  name     = each.value.name
+  ttl      = each.value.ttl
+  # SRV "prio weight port host", CAA "flags tag \"value\"", NS "host"; the
+  # API wants host names absolute (trailing dot) and the CAA value bare.
+  priority = each.value.type == "SRV" ? tonumber(split(" ", each.value.target)[0]) : null
+  weight   = each.value.type == "SRV" ? tonumber(split(" ", each.value.target)[1]) : null
+  port     = each.value.type == "SRV" ? tonumber(split(" ", each.value.target)[2]) : null
+  flags    = each.value.type == "CAA" ? tonumber(split(" ", each.value.target)[0]) : null
+  tag      = each.value.type == "CAA" ? split(" ", each.value.target)[1] : null
+  value = (
+    each.value.type == "SRV" ? "${split(" ", each.value.target)[3]}." :
+    each.value.type == "CAA" ? trim(join(" ", slice(split(" ", each.value.target), 2, length(split(" ", each.value.target)))), "\"") :
+    "${each.value.target}."
+  )
+  lifecycle {
+    precondition {
+      condition     = local.dns_conflicts[each.value.set] == ""
+      error_message = "DNS: ${local.dns_conflicts[each.value.set]}."
+    }
+  }
+}
