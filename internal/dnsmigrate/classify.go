@@ -192,8 +192,11 @@ func decide(r Record, v *stackView, b boxInfo) Decision {
 	}
 	if types := v.names[r.Name]; len(types) > 0 {
 		switch {
-		case slices.Contains(types, "CNAME") && r.Type == "CNAME":
-			return managed(v.sets[r.Name+" CNAME"], "the stack's record")
+		case slices.Contains(types, "CNAME") && (r.Type == "CNAME" || r.Type == "A" || r.Type == "AAAA"):
+			if r.Type == "CNAME" {
+				return managed(v.sets[r.Name+" CNAME"], "the stack's CNAME")
+			}
+			return managed(prefixed("CNAME ", v.sets[r.Name+" CNAME"]), "the stack's CNAME")
 		case slices.Contains(types, "CNAME"):
 			return dropped("the stack gives %s a CNAME (to %s), which shares its name with no other record", r.Name, strings.Join(v.sets[r.Name+" CNAME"], ", "))
 		case r.Type == "CNAME":
@@ -245,6 +248,14 @@ func decide(r Record, v *stackView, b boxInfo) Decision {
 		return d
 	}
 	return keep
+}
+
+func prefixed(p string, ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = p + s
+	}
+	return out
 }
 
 // stackSets lists the stack's record sets at name, for the report.

@@ -139,6 +139,7 @@ func Run(o Options) (*Report, error) {
 	if err := rep.checkFile(o.Out, v.root); err != nil {
 		return nil, err
 	}
+	rep.Warnings = append(rep.Warnings, f.stale(c, v.root)...)
 	rep.Warnings = append(rep.Warnings, f.overlaps(v)...)
 	for _, d := range c.Kept {
 		if d.Box {
@@ -224,7 +225,7 @@ func (r *Report) print(w io.Writer, path string, notes []string) {
 		if same {
 			fmt.Fprintf(w, "  %s %s: same value %s\n", d.Record.Name, d.Record.Type, display(d.Record.Value))
 		} else {
-			fmt.Fprintf(w, "  %s %s: %s -> %s (%s)\n", d.Record.Name, d.Record.Type, display(d.Record.Value), strings.Join(quoteAll(d.With), ", "), d.Reason)
+			fmt.Fprintf(w, "  %s %s: %s -> %s (%s)\n", d.Record.Name, d.Record.Type, display(d.Record.Value), strings.Join(d.With, ", "), d.Reason)
 		}
 	}
 	fmt.Fprintf(w, "\ndropped on purpose (%d):\n", len(r.Dropped))

@@ -306,8 +306,44 @@ func (f *tfvars) overlaps(v *stackView) []string {
 			out = append(out, fmt.Sprintf("%s (%s %s): the apex points at the load balancer now; remove the entry", k, e.Name, e.Type))
 		case e.Type == "MX" && len(v.sets[n+" MX"]) > 0:
 			out = append(out, fmt.Sprintf("%s (%s MX): the stack serves the MX of %s now; remove the entry (the plan refuses both)", k, e.Name, n))
+		case e.Type == "TXT":
+			for _, t := range e.Targets {
+				for _, st := range v.sets[n+" TXT"] {
+					if txtPurpose(n, t) == txtPurpose(n, st) && t != st {
+						out = append(out, fmt.Sprintf("%s (%s TXT): the stack serves its own %s record at %s now; remove %s from the entry", k, e.Name, txtPurpose(n, st), n, display(t)))
+					}
+				}
+			}
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// stale lists the file's entries that still serve records this run
+// replaces or drops (kept by an earlier run, before the stack took them
+// over): the file is never trimmed by the command, the operator decides.
+func (f *tfvars) stale(c Classification, root string) []string {
+	gone := map[string]Decision{}
+	for _, d := range append(append([]Decision{}, c.Managed...), c.Dropped...) {
+		gone[d.Record.Name+" "+d.Record.Type+" "+d.Record.Value] = d
+	}
+	var out []string
+	for k, raw := range f.entries {
+		e, _ := decodeEntry(raw)
+		for _, t := range e.Targets {
+			if d, ok := gone[e.fqdn(root)+" "+e.Type+" "+t]; ok {
+				out = append(out, fmt.Sprintf("%s still serves %s %s %s, which this run %s (%s): remove it from the file if that is right", k, e.Name, e.Type, display(t), verdictVerb(d.Verdict), d.Reason))
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func verdictVerb(v Verdict) string {
+	if v == Managed {
+		return "leaves to the stack"
+	}
+	return "drops"
 }

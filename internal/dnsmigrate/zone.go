@@ -124,7 +124,7 @@ func parseTTL(s string) (uint32, bool) {
 			return 0, false
 		}
 	}
-	if digits || total > 1<<31 {
+	if s == "" || digits || total > 1<<31 {
 		return 0, false
 	}
 	return uint32(total), true
