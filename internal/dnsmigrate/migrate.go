@@ -223,9 +223,9 @@ func (r *Report) print(w io.Writer, path string, notes []string) {
 	for _, d := range r.Managed {
 		same := len(d.With) == 1 && d.With[0] == d.Record.Value
 		if same {
-			fmt.Fprintf(w, "  %s %s: same value %s\n", d.Record.Name, d.Record.Type, display(d.Record.Value))
+			fmt.Fprintf(w, "  %s %s: same value %s\n", d.Record.Name, d.Record.Type, show(d.Record.Type, d.Record.Value))
 		} else {
-			fmt.Fprintf(w, "  %s %s: %s -> %s (%s)\n", d.Record.Name, d.Record.Type, display(d.Record.Value), strings.Join(d.With, ", "), d.Reason)
+			fmt.Fprintf(w, "  %s %s: %s -> %s (%s)\n", d.Record.Name, d.Record.Type, show(d.Record.Type, d.Record.Value), strings.Join(d.With, ", "), d.Reason)
 		}
 	}
 	fmt.Fprintf(w, "\ndropped on purpose (%d):\n", len(r.Dropped))

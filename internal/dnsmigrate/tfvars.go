@@ -216,7 +216,7 @@ func (f *tfvars) merge(sets []rrset, root string) (mergeResult, error) {
 			}
 			f.entries[k] = raw
 			res.extended = append(res.extended, k)
-			res.notes = append(res.notes, fmt.Sprintf("%s: added %s to your entry", k, strings.Join(quoteAll(missing), ", ")))
+			res.notes = append(res.notes, fmt.Sprintf("%s: added %s to your entry", k, strings.Join(showAll(s.typ, missing), ", ")))
 			continue
 		}
 		k := entryKey(s.rel, s.typ)
@@ -240,10 +240,10 @@ func (f *tfvars) merge(sets []rrset, root string) (mergeResult, error) {
 	return res, nil
 }
 
-func quoteAll(ss []string) []string {
+func showAll(typ string, ss []string) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
-		out[i] = display(s)
+		out[i] = show(typ, s)
 	}
 	return out
 }
@@ -310,7 +310,7 @@ func (f *tfvars) overlaps(v *stackView) []string {
 			for _, t := range e.Targets {
 				for _, st := range v.sets[n+" TXT"] {
 					if txtPurpose(n, t) == txtPurpose(n, st) && t != st {
-						out = append(out, fmt.Sprintf("%s (%s TXT): the stack serves its own %s record at %s now; remove %s from the entry", k, e.Name, txtPurpose(n, st), n, display(t)))
+						out = append(out, fmt.Sprintf("%s (%s TXT): the stack serves its own %s record at %s now; remove %s from the entry", k, e.Name, txtPurpose(n, st), n, show("TXT", t)))
 					}
 				}
 			}
@@ -333,7 +333,7 @@ func (f *tfvars) stale(c Classification, root string) []string {
 		e, _ := decodeEntry(raw)
 		for _, t := range e.Targets {
 			if d, ok := gone[e.fqdn(root)+" "+e.Type+" "+t]; ok {
-				out = append(out, fmt.Sprintf("%s still serves %s %s %s, which this run %s (%s): remove it from the file if that is right", k, e.Name, e.Type, display(t), verdictVerb(d.Verdict), d.Reason))
+				out = append(out, fmt.Sprintf("%s still serves %s %s %s, which this run %s (%s): remove it from the file if that is right", k, e.Name, e.Type, show(e.Type, t), verdictVerb(d.Verdict), d.Reason))
 			}
 		}
 	}

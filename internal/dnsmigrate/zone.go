@@ -24,20 +24,25 @@ type Record struct {
 	Value string
 }
 
-func (r Record) String() string { return r.Name + " " + r.Type + " " + display(r.Value) }
+func (r Record) String() string { return r.Name + " " + r.Type + " " + show(r.Type, r.Value) }
 
 // key is the record's identity: DNS holds a value once per name and type.
 func (r Record) key() string { return r.Name + " " + r.Type + " " + r.Value }
 
-// display shortens long values (DKIM keys) for the report.
-func display(v string) string {
+// show writes a value for the report: TXT quoted (its spaces and quotes
+// are part of it), long ones (DKIM keys) shortened.
+func show(typ, v string) string {
+	short := v
 	if len(v) > 72 {
-		return strconv.Quote(v[:60]) + fmt.Sprintf("…(%d characters)", len(v))
+		short = v[:60]
 	}
-	if strings.ContainsAny(v, " \"") {
-		return strconv.Quote(v)
+	if typ == "TXT" {
+		short = strconv.Quote(short)
 	}
-	return v
+	if len(v) > 72 {
+		short += fmt.Sprintf("…(%d characters)", len(v))
+	}
+	return short
 }
 
 // Zone is a parsed zone file.
