@@ -386,6 +386,10 @@ func unservable(r Record, rel string) (string, bool) {
 		if v, err := strconv.Unquote(strings.Join(f[2:], " ")); err != nil || len(f) > 3 || strings.ContainsAny(v, "\t\"") {
 			return "cannot be served: DigitalOcean refuses spaces or quotes in a CAA value", true
 		}
+	case "AAAA":
+		if !strings.Contains(r.Value, ":") {
+			return "cannot be served: an IPv4-mapped address in an AAAA record", true
+		}
 	case "CNAME", "NS":
 		if !hostRe.MatchString(r.Value) {
 			return "cannot be served: target " + r.Value + " is not a host name", true

@@ -38,7 +38,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -58,18 +60,18 @@ type Options struct {
 
 // Report is what a run found and did.
 type Report struct {
-	Zone                    string
-	Records, Duplicates     int
-	Managed, Dropped, Kept  []Decision
-	StackRecords            int // records the stack serves itself
-	FileRecords, YourOwn    int // records of the file; those not from this zone's kept ones
-	Added, Extended         []string
-	Changed                 bool
-	HighestTTL              uint32
-	Box                     string
-	Warnings                []string
-	NameServers             []string
-	boxStillServes, mailsOn bool
+	Zone                   string
+	Records, Duplicates    int
+	Managed, Dropped, Kept []Decision
+	StackRecords           int // records the stack serves itself
+	FileRecords, YourOwn   int // records of the file; those not from this zone's kept ones
+	Added, Extended        []string
+	Changed                bool
+	HighestTTL             uint32
+	Box                    string
+	Warnings               []string
+	NameServers            []string
+	keptAtBox, mailsOn     bool
 }
 
 // Run classifies the zone, merges the kept records into Out and prints the
@@ -141,9 +143,18 @@ func Run(o Options) (*Report, error) {
 	}
 	rep.Warnings = append(rep.Warnings, f.stale(c, v.root)...)
 	rep.Warnings = append(rep.Warnings, f.overlaps(v)...)
+	names := map[string][]string{}
 	for _, d := range c.Kept {
 		if d.Box {
-			rep.boxStillServes = true
+			rep.keptAtBox = true
+		}
+		if !slices.Contains(names[d.Record.Name], d.Record.Type) {
+			names[d.Record.Name] = append(names[d.Record.Name], d.Record.Type)
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(names)) {
+		if ts := names[n]; slices.Contains(ts, "CNAME") && len(ts) > 1 {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s has a CNAME and %s records in the zone: a CNAME shares its name with nothing, the plan refuses it; keep one in the file", n, strings.Join(slices.DeleteFunc(slices.Clone(ts), func(t string) bool { return t == "CNAME" }), ", ")))
 		}
 	}
 	rep.print(out, o.Out, res.notes)
@@ -266,7 +277,7 @@ func (r *Report) print(w io.Writer, path string, notes []string) {
 			decide = append(decide, d.Record.String()+": "+d.Reason)
 		}
 	}
-	if len(decide) > 0 || len(r.Warnings) > 0 || (r.boxStillServes && r.mailsOn) {
+	if len(decide) > 0 || len(r.Warnings) > 0 || (r.keptAtBox && r.mailsOn) {
 		fmt.Fprintln(w, "\nneeds your decision:")
 		for _, s := range decide {
 			fmt.Fprintf(w, "  not migrated: %s\n", s)
@@ -274,7 +285,7 @@ func (r *Report) print(w io.Writer, path string, notes []string) {
 		for _, s := range r.Warnings {
 			fmt.Fprintf(w, "  %s\n", s)
 		}
-		if r.boxStillServes && r.mailsOn {
+		if r.keptAtBox && r.mailsOn {
 			var names []string
 			for _, d := range r.Kept {
 				if d.Box {

@@ -455,11 +455,26 @@ func TestUnservable(t *testing.T) {
 		{Record{Name: "x y.fullfrontend.be", Type: "A", Value: "198.51.100.1"}, "does not accept this name", true},
 		{Record{Name: "sub.fullfrontend.be", Type: "NS", Value: "ns1.example.net"}, "", false},
 		{Record{Name: "x.fullfrontend.be", Type: "HINFO", Value: `"PC" "Linux"`}, "no HINFO records", true},
+		{Record{Name: "x.fullfrontend.be", Type: "AAAA", Value: "2001:db8::1"}, "", false},
+		{Record{Name: "x.fullfrontend.be", Type: "AAAA", Value: "192.0.2.1"}, "IPv4-mapped", true},
 	}
 	for _, tt := range tests {
 		why, theirs := unservable(tt.r, relName(tt.r.Name, "fullfrontend.be"))
 		if (tt.why == "") != (why == "") || !strings.Contains(why, tt.why) || (why != "" && theirs != tt.theirs) {
 			t.Errorf("%s: %q (operator's %v), want %q (%v)", tt.r, why, theirs, tt.why, tt.theirs)
 		}
+	}
+}
+
+func TestRunWarnsOfACNAMEBesideOtherRecords(t *testing.T) {
+	zone := "$TTL 3600\nshop IN CNAME shops.example.net.\nshop IN TXT \"verify=1\"\nok IN CNAME shops.example.net.\n"
+	o := files(t, zone, stackJSON(false))
+	var out bytes.Buffer
+	o.Stdout = &out
+	if _, err := Run(o); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "shop.fullfrontend.be has a CNAME and TXT records in the zone") || strings.Contains(out.String(), "ok.fullfrontend.be has a CNAME") {
+		t.Errorf("report:\n%s", out.String())
 	}
 }
