@@ -147,14 +147,16 @@ func checkFQDNs(t *testing.T, got any, root string) {
 // seedFQDNs is the seed's FQDN table ("Organisation des modules").
 func seedFQDNs(root string) map[string]any {
 	return map[string]any{
-		"wordpress":   root,
-		"n8n":         "n8n." + root,
-		"n8n_webhook": "webhook." + root,
-		"nextcloud":   "cloud." + root,
-		"mail":        "mail." + root,
-		"analytics":   "insights." + root,
-		"registry":    "registry." + root,
-		"crm":         "crm." + root,
+		"wordpress":          root,
+		"n8n":                "n8n." + root,
+		"n8n_webhook":        "webhook." + root,
+		"nextcloud":          "cloud." + root,
+		"mailu":              "mail." + root,
+		"mailu_autoconfig":   "autoconfig." + root,
+		"mailu_autodiscover": "autodiscover." + root,
+		"analytics":          "insights." + root,
+		"registry":           "registry." + root,
+		"crm":                "crm." + root,
 	}
 }
 

@@ -33,3 +33,8 @@ output "app_platform" {
     storage_class    = var.is_prod ? "do-block-storage" : null
   }
 }
+
+output "mail_entrypoints" {
+  description = "Traefik's entry points for the mail ports, by name (smtp, smtps, submission, imaps) and public port; empty when mail is off."
+  value       = var.mail ? local.mail_entrypoints : {}
+}

@@ -30,14 +30,16 @@ run "prod_defaults" {
   }
   assert {
     condition = output.fqdns == {
-      wordpress   = "fullfrontend.be"
-      n8n         = "n8n.fullfrontend.be"
-      n8n_webhook = "webhook.fullfrontend.be"
-      nextcloud   = "cloud.fullfrontend.be"
-      mail        = "mail.fullfrontend.be"
-      analytics   = "insights.fullfrontend.be"
-      registry    = "registry.fullfrontend.be"
-      crm         = "crm.fullfrontend.be"
+      wordpress          = "fullfrontend.be"
+      n8n                = "n8n.fullfrontend.be"
+      n8n_webhook        = "webhook.fullfrontend.be"
+      nextcloud          = "cloud.fullfrontend.be"
+      mailu              = "mail.fullfrontend.be"
+      mailu_autoconfig   = "autoconfig.fullfrontend.be"
+      mailu_autodiscover = "autodiscover.fullfrontend.be"
+      analytics          = "insights.fullfrontend.be"
+      registry           = "registry.fullfrontend.be"
+      crm                = "crm.fullfrontend.be"
     }
     error_message = "prod FQDNs do not match the seed's table for fullfrontend.be"
   }
@@ -62,14 +64,16 @@ run "dev_defaults" {
   }
   assert {
     condition = output.fqdns == {
-      wordpress   = "fullfrontend.kube"
-      n8n         = "n8n.fullfrontend.kube"
-      n8n_webhook = "webhook.fullfrontend.kube"
-      nextcloud   = "cloud.fullfrontend.kube"
-      mail        = "mail.fullfrontend.kube"
-      analytics   = "insights.fullfrontend.kube"
-      registry    = "registry.fullfrontend.kube"
-      crm         = "crm.fullfrontend.kube"
+      wordpress          = "fullfrontend.kube"
+      n8n                = "n8n.fullfrontend.kube"
+      n8n_webhook        = "webhook.fullfrontend.kube"
+      nextcloud          = "cloud.fullfrontend.kube"
+      mailu              = "mail.fullfrontend.kube"
+      mailu_autoconfig   = "autoconfig.fullfrontend.kube"
+      mailu_autodiscover = "autodiscover.fullfrontend.kube"
+      analytics          = "insights.fullfrontend.kube"
+      registry           = "registry.fullfrontend.kube"
+      crm                = "crm.fullfrontend.kube"
     }
     error_message = "dev FQDNs do not match the seed's table for fullfrontend.kube"
   }
