@@ -93,6 +93,8 @@ type Rejection struct {
 	Reason string
 }
 
+func newHTTPClient() *http.Client { return &http.Client{Timeout: 2 * time.Minute} }
+
 // BatchMax is the most records one create request may carry (Twenty's
 // QUERY_MAX_RECORDS).
 const BatchMax = twentyPageMax
@@ -115,7 +117,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 		o.Out = io.Discard
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
+		o.HTTPClient = newHTTPClient()
 	}
 	if o.BatchSize == 0 {
 		o.BatchSize = 50
