@@ -208,7 +208,7 @@ func (m *migration) run(ctx context.Context) error {
 		for _, p := range todo {
 			m.logf("would create %s%s", p.label(), companyNote(p))
 		}
-		m.logf("dry run: would create %d companies and %d people; nothing written", len(newCompanies), len(todo))
+		m.logf("dry run: would create %s and %s; nothing written", plural(len(newCompanies), "company", "companies"), plural(len(todo), "person", "people"))
 		return nil
 	}
 	if len(todo) == 0 {
@@ -387,6 +387,13 @@ func (m *migration) check(ctx context.Context, people []*person) error {
 	}
 	m.logf("done")
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // shortList joins up to 20 names, then says how many more.
