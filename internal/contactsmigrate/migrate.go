@@ -173,9 +173,9 @@ func (m *migration) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read the people in Twenty: %w", err)
 	}
-	trash, err := listAll[twentyPerson](ctx, m.tc, "people", true)
+	trash, err := m.trash(ctx)
 	if err != nil {
-		return fmt.Errorf("read Twenty's trash: %w", err)
+		return err
 	}
 	rep.TargetBefore, rep.TrashBefore = len(live), len(trash)
 	liveIx, trashIx := newIndex(live), newIndex(trash)
@@ -341,15 +341,32 @@ func (m *migration) interrupted(err error) error {
 	return fmt.Errorf("%w; %d people created by this run: run the same command again to create the rest (it finds what is already in Twenty)", err, m.rep.Created)
 }
 
+// trash lists the people in Twenty's trash. A version that refuses the
+// filter (400) costs only that feature: the run goes on, and a deleted
+// person is then created again, or refused and named if the e-mail is
+// still taken.
+func (m *migration) trash(ctx context.Context) ([]twentyPerson, error) {
+	trash, err := listAll[twentyPerson](ctx, m.tc, "people", true)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
+		m.logf("cannot list Twenty's trash (%v): people deleted in Twenty are not recognised", err)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read Twenty's trash: %w", err)
+	}
+	return trash, nil
+}
+
 // check lists Twenty again and looks up every imported person.
 func (m *migration) check(ctx context.Context, people []*person) error {
 	live, err := listAll[twentyPerson](ctx, m.tc, "people", false)
 	if err != nil {
 		return fmt.Errorf("count the people in Twenty after the run: %w", err)
 	}
-	trash, err := listAll[twentyPerson](ctx, m.tc, "people", true)
+	trash, err := m.trash(ctx)
 	if err != nil {
-		return fmt.Errorf("read Twenty's trash after the run: %w", err)
+		return err
 	}
 	ix := newIndex(live, trash)
 	byEmail, byName := 0, 0

@@ -454,3 +454,24 @@ func TestMautic(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrateNoTrashFilter: a Twenty that refuses the trash filter costs
+// only that feature; the person in its trash is then refused (its e-mail
+// taken) and named, the others are created.
+func TestMigrateNoTrashFilter(t *testing.T) {
+	m := newMauticStub(t, mauticUser, mauticPassword, dataset())
+	tw := newTwentyStub(t, twentyKey)
+	seedTwenty(t, tw)
+	tw.noTrashFilter = true
+	var out bytes.Buffer
+	rep, err := Run(context.Background(), apiOptions(m, tw, &out))
+	if !strings.Contains(out.String(), "cannot list Twenty's trash") {
+		t.Errorf("output does not say the trash was not read:\n%s", out.String())
+	}
+	if err == nil || !strings.Contains(err.Error(), "<contact004@exemple.be> (Mautic 4, 304): A duplicate entry was detected") {
+		t.Fatalf("want contact004 refused and named: %v", err)
+	}
+	if rep.TrashBefore != 0 || rep.Existing != seededMatches-1 || rep.Created != dsPeople-seededMatches || len(rep.Rejected) != 1 || len(rep.Missing) != 0 {
+		t.Errorf("trash %d, existing %d, created %d, rejected %v, missing %v", rep.TrashBefore, rep.Existing, rep.Created, rep.Rejected, rep.Missing)
+	}
+}

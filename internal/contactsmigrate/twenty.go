@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -43,8 +42,6 @@ type twentyPerson struct {
 		PrimaryPhoneCallingCode string          `json:"primaryPhoneCallingCode"`
 		AdditionalPhones        json.RawMessage `json:"additionalPhones"`
 	} `json:"phones"`
-	CompanyID *string `json:"companyId"`
-	DeletedAt *string `json:"deletedAt"`
 }
 
 // phoneKeys are the keys of every number of the person.
@@ -126,12 +123,11 @@ func (e *APIError) Error() string {
 }
 
 type twentyClient struct {
-	base   *url.URL
-	key    string
-	hc     *http.Client
-	wait   time.Duration // first pause after a 429; doubled each time
-	tries  int
-	writes int // POST requests sent (dry runs must send none)
+	base  *url.URL
+	key   string
+	hc    *http.Client
+	wait  time.Duration // first pause after a 429; doubled each time
+	tries int
 }
 
 func newTwentyClient(t Twenty, hc *http.Client, wait time.Duration) (*twentyClient, error) {
@@ -171,9 +167,6 @@ func (c *twentyClient) do(ctx context.Context, method, path string, q url.Values
 		req.Header.Set("Accept", "application/json")
 		if in != nil {
 			req.Header.Set("Content-Type", "application/json")
-		}
-		if method == http.MethodPost {
-			c.writes++
 		}
 		resp, err := c.hc.Do(req)
 		if err != nil {
@@ -285,13 +278,14 @@ func createMany[T any](ctx context.Context, c *twentyClient, object string, in a
 	if len(resp.Data) != 1 {
 		return nil, fmt.Errorf("Twenty: POST /rest/batch/%s: expected one list of created records in data, got %d", object, len(resp.Data))
 	}
-	for _, recs := range resp.Data {
-		if len(recs) != n {
-			return nil, fmt.Errorf("Twenty: POST /rest/batch/%s: sent %d records, %d created", object, n, len(recs))
-		}
-		return recs, nil
+	var recs []T
+	for _, r := range resp.Data {
+		recs = r
 	}
-	return nil, errors.New("unreachable")
+	if len(recs) != n {
+		return nil, fmt.Errorf("Twenty: POST /rest/batch/%s: sent %d records, %d created", object, n, len(recs))
+	}
+	return recs, nil
 }
 
 // createOne creates one record (POST /rest/<object>), to find which

@@ -15,8 +15,10 @@ package contactsmigrate
 //     (data.create<Object>);
 //   - the record validation: unknown fields and subfields refused, text
 //     fields must be strings, emails.primaryEmail checked like zod's
-//     default email schema (ASCII), lowercased on write, unique among live
-//     and deleted people; phones parsed like libphonenumber for the
+//     default email schema (ASCII), lowercased on write, unique (here
+//     among live and deleted people: whether Twenty's index covers its
+//     trash was not checked, and the migration does not rely on it);
+//     phones parsed like libphonenumber for the
 //     countries below (a national number needs a country, the country and
 //     the number's calling code must agree), stored as national number +
 //     country + calling code; companyId must name a company;
@@ -62,6 +64,7 @@ type twentyStub struct {
 	failAfter      int    // >0: once this many people were created, POSTs answer 503
 	commitThenFail bool   // the batch reaching failAfter is stored, then answered 500
 	drop           string // a person with this e-mail is answered as created but not stored
+	noTrashFilter  bool   // refuse the deletedAt filter, as a version without it would
 }
 
 func newTwentyStub(t *testing.T, key string) *twentyStub {
@@ -143,6 +146,10 @@ func (s *twentyStub) list(w http.ResponseWriter, r *http.Request, object string)
 	switch f := q.Get("filter"); f {
 	case "", "deletedAt[is]:NULL":
 	case "deletedAt[is]:NOT_NULL":
+		if s.noTrashFilter {
+			twentyError(w, http.StatusBadRequest, "BadRequestException", "'filter' invalid for 'deletedAt[is]:NOT_NULL'")
+			return
+		}
 		wantDeleted = true
 	default:
 		twentyError(w, http.StatusBadRequest, "BadRequestException", fmt.Sprintf("'filter' %q is not supported by this stand-in", f))
