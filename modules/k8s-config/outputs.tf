@@ -38,3 +38,8 @@ output "mail_entrypoints" {
   description = "Traefik's entry points for the mail ports, by name (smtp, smtps, submission, imaps) and public port; empty when mail is off."
   value       = var.mail ? local.mail_entrypoints : {}
 }
+
+output "load_balancer_hostname" {
+  description = "Hostname of the ingress load balancer (lb.<root_domain>, prod); empty in dev."
+  value       = var.is_prod ? local.lb_hostname : ""
+}

@@ -120,6 +120,14 @@ locals {
   nextcloud_admin_password = var.nextcloud_admin_password != "" ? var.nextcloud_admin_password : random_password.app_secret["nextcloud"].result
 }
 
+# A DKIM key from SOPS: its public half read here, outside the module (whose
+# depends_on would defer a data source to apply), so the DKIM record is in
+# the very first plan.
+data "tls_public_key" "mailu_dkim" {
+  count           = nonsensitive(var.mailu_dkim_private_key != "") ? 1 : 0
+  private_key_pem = var.mailu_dkim_private_key
+}
+
 # Mailu (mail.<root_domain>), seed priority 8: the official chart, shared
 # Postgres, its own Valkey, mail ports through Traefik's load balancer,
 # accounts from mail_users/mail_aliases, DKIM key from OpenTofu.
@@ -140,10 +148,15 @@ module "mailu" {
     username = var.mailu_relay_username
     password = var.mailu_relay_password
   }
+  dkim_key = length(data.tls_public_key.mailu_dkim) == 0 ? null : {
+    private_key_pem = var.mailu_dkim_private_key
+    public_key_pem  = data.tls_public_key.mailu_dkim[0].public_key_pem
+  }
   users        = var.mail_users
   aliases      = var.mail_aliases
   dmarc        = var.mail_dmarc
   spf_includes = var.mail_spf_includes
+  storage      = var.mailu_storage
   dns_ttl      = var.dns_ttl
   depends_on   = [module.k8s_config, module.database]
 }

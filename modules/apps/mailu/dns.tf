@@ -1,15 +1,25 @@
-# The DKIM key is OpenTofu's, not Mailu's: its public half is in the plan
-# (the TXT record below) once the key is in the state, and it stays the same
-# at every apply. Mailu reads the private half from our Secret (main.tf).
+# The DKIM key is OpenTofu's, not Mailu's: generated once and kept in the
+# state (the same at every apply; its public half is in the plan once the
+# key exists), or given in the SOPS secrets (then known at the very first
+# plan, and it survives a lost state). Mailu reads the private half from our
+# Secret (main.tf).
+locals {
+  dkim_given = nonsensitive(var.dkim_key != null)
+}
+
 resource "tls_private_key" "dkim" {
+  count     = local.dkim_given ? 0 : 1
   algorithm = "RSA"
   rsa_bits  = 2048
 }
 
 locals {
+  dkim_private_key_pem = local.dkim_given ? var.dkim_key.private_key_pem : tls_private_key.dkim[0].private_key_pem
+  dkim_public_key_pem  = local.dkim_given ? nonsensitive(var.dkim_key.public_key_pem) : tls_private_key.dkim[0].public_key_pem
+
   mail_host = var.app.host
   # The public key as DKIM's p= wants it: the PEM's base64 body, one line.
-  dkim_public_key = join("", regexall("[A-Za-z0-9+/=]+", replace(tls_private_key.dkim.public_key_pem, "/-----[A-Z ]+-----/", "")))
+  dkim_public_key = join("", regexall("[A-Za-z0-9+/=]+", replace(local.dkim_public_key_pem, "/-----[A-Z ]+-----/", "")))
   spf             = join(" ", concat(["v=spf1", "mx"], [for d in var.spf_includes : "include:${d}"], ["~all"]))
   dmarc = join("; ", [
     "v=DMARC1",

@@ -30,15 +30,18 @@ locals {
     webmail  = "mailu-webmail"
   }
 
-  # Requests sized from Mailu's idle footprint with a handful of mailboxes;
-  # limits leave room for rspamd's and Dovecot's peaks.
+  # Requests at the idle footprint of a small Mailu (a dozen mailboxes):
+  # admin's gunicorn and rspamd are the big ones, nginx, Postfix, Dovecot and
+  # Roundcube's php-fpm stay around 20-30 MiB each. Limits leave room for
+  # rspamd's and Dovecot's peaks (a large mailbox being indexed). Not
+  # measured on a live cluster yet: revisit with Grafana after the move.
   resources = {
-    front    = { requests = { cpu = "20m", memory = "48Mi" }, limits = { memory = "128Mi" } }
-    admin    = { requests = { cpu = "20m", memory = "160Mi" }, limits = { memory = "384Mi" } }
-    postfix  = { requests = { cpu = "20m", memory = "48Mi" }, limits = { memory = "256Mi" } }
-    dovecot  = { requests = { cpu = "20m", memory = "64Mi" }, limits = { memory = "512Mi" } }
-    rspamd   = { requests = { cpu = "30m", memory = "128Mi" }, limits = { memory = "384Mi" } }
-    webmail  = { requests = { cpu = "10m", memory = "48Mi" }, limits = { memory = "256Mi" } }
+    front    = { requests = { cpu = "20m", memory = "32Mi" }, limits = { memory = "128Mi" } }
+    admin    = { requests = { cpu = "20m", memory = "128Mi" }, limits = { memory = "384Mi" } }
+    postfix  = { requests = { cpu = "20m", memory = "32Mi" }, limits = { memory = "256Mi" } }
+    dovecot  = { requests = { cpu = "20m", memory = "48Mi" }, limits = { memory = "512Mi" } }
+    rspamd   = { requests = { cpu = "30m", memory = "96Mi" }, limits = { memory = "384Mi" } }
+    webmail  = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "256Mi" } }
     valkey   = { requests = { cpu = "10m", memory = "16Mi" }, limits = { memory = "64Mi" } }
     accounts = { requests = { cpu = "50m", memory = "128Mi" }, limits = { memory = "256Mi" } }
   }
@@ -54,7 +57,7 @@ locals {
 
   # What our Secret holds: SECRET_KEY, the relay's login and the DKIM key.
   secret_data = merge(
-    { secret-key = var.secret_key, dkim-key = tls_private_key.dkim.private_key_pem },
+    { secret-key = var.secret_key, dkim-key = local.dkim_private_key_pem },
     local.relay_host == null ? {} : { relay-username = var.relay.username, relay-password = var.relay.password },
   )
 }
@@ -228,8 +231,8 @@ resource "helm_release" "mailu" {
         subPath   = "key.pem"
         readOnly  = true
       }]
-      # A changed key restarts admin (a subPath mount is not refreshed).
-      podAnnotations = { "fullfrontend.be/dkim-key-sha256" = sha256(tls_private_key.dkim.public_key_pem) }
+      # The key never changes by itself (dns.tf). If it is ever replaced,
+      # restart admin: a subPath mount is not refreshed (README.md, DNS).
     }
 
     postfix = {

@@ -17,10 +17,18 @@ mock_provider "digitalocean" {
   mock_data "digitalocean_loadbalancer" {
     defaults = { ip = "203.0.113.10" }
   }
+  mock_data "digitalocean_kubernetes_cluster" {
+    defaults = { cluster_subnet = "10.244.0.0/16" }
+  }
 }
+mock_provider "tls" {}
 
 variables {
   state_encryption_passphrase = "test-passphrase-0123456789"
+  # prod mail refuses to plan without an outbound relay.
+  mailu_relay_host     = "[smtp.relay.example]:587"
+  mailu_relay_username = "test-relay-user"
+  mailu_relay_password = "test-relay-password"
 }
 
 run "prod_defaults" {

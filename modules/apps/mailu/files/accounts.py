@@ -13,12 +13,14 @@ import os
 import subprocess
 import sys
 
-CONFIG = "/config/accounts.json"
-PASSWORDS = "/passwords"
+# Where the Job mounts them (overridable for the test, modules/mailu_accounts_test.go).
+CONFIG = os.environ.get("ACCOUNTS_CONFIG", "/config/accounts.json")
+PASSWORDS = os.environ.get("ACCOUNTS_PASSWORDS", "/passwords")
+FLASK = os.environ.get("ACCOUNTS_FLASK", "flask")
 
 
 def mailu(*args, stdin=None):
-    proc = subprocess.run(["flask", "mailu", *args], input=stdin, capture_output=True, text=True)
+    proc = subprocess.run([FLASK, "mailu", *args], input=stdin, capture_output=True, text=True)
     if proc.returncode != 0:
         detail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
         sys.exit(f"accounts: flask mailu {args[0]} failed (exit {proc.returncode}): {' | '.join(detail)}")

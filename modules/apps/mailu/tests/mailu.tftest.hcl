@@ -150,6 +150,20 @@ run "prod" {
   }
 }
 
+run "dkim_key_from_sops" {
+  command = plan
+  variables {
+    dkim_key = {
+      private_key_pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEgiven\n-----END RSA PRIVATE KEY-----\n"
+      public_key_pem  = "-----BEGIN PUBLIC KEY-----\nMIIBgiven\n-----END PUBLIC KEY-----\n"
+    }
+  }
+  assert {
+    condition     = length(tls_private_key.dkim) == 0 && output.dkim_txt == "v=DKIM1; k=rsa; p=MIIBgiven"
+    error_message = "a DKIM key from SOPS must be used as given, its record derived at plan"
+  }
+}
+
 run "prod_without_relay_fails" {
   command = plan
   variables {
