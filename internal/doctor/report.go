@@ -84,8 +84,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, c := range r.Checks {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", statusLabel(c.Status), c.Group, oneLine(c.Name), oneLine(c.Detail))
 		if c.Status != OK && c.Fix != "" {
-			// No tab: the fix line is left out of the column widths.
-			fmt.Fprintf(tw, "  -> fix: %s\n", oneLine(c.Fix))
+			// Under the detail; as a line's last cell it widens no column.
+			fmt.Fprintf(tw, "\t\t\t-> fix: %s\n", oneLine(c.Fix))
 		}
 	}
 	if err := tw.Flush(); err != nil {
