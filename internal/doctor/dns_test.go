@@ -32,7 +32,7 @@ func TestDNS(t *testing.T) {
 			name:   "healthy zone",
 			change: func(*testing.T, *fakeDNS, *fakeDNS) {},
 			wants: map[string]want{
-				"delegation fullfrontend.be": {OK, "ns1.digitalocean.com, ns2.digitalocean.com, ns3.digitalocean.com"},
+				"delegation fullfrontend.be":          {OK, "ns1.digitalocean.com, ns2.digitalocean.com, ns3.digitalocean.com"},
 				"TXT dkim._domainkey.fullfrontend.be": {OK, "v=DKIM1"},
 				"A n8n.fullfrontend.be":               {OK, "127.0.0.1, the load balancer lb.fullfrontend.be"},
 			},
