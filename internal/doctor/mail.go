@@ -25,7 +25,8 @@ const heloName = "doctor.invalid"
 
 // mailProbe is one port of the mail checks.
 type mailProbe struct {
-	port     int
+	port     int // the port dialled
+	std      int // the standard port, which names the check
 	service  string
 	implicit bool // TLS from the first byte (465, 993)
 	imap     bool
@@ -36,10 +37,10 @@ type mailProbe struct {
 func (r *runner) mailProbes() []mailProbe {
 	p := r.o.MailPorts
 	return []mailProbe{
-		{port: orPort(p.SMTP, 25), service: "smtp", starttls: true},
-		{port: orPort(p.SMTPS, 465), service: "smtps", implicit: true, auth: true},
-		{port: orPort(p.Submission, 587), service: "submission", starttls: true, auth: true},
-		{port: orPort(p.IMAPS, 993), service: "imaps", implicit: true, imap: true},
+		{port: orPort(p.SMTP, 25), std: 25, service: "smtp", starttls: true},
+		{port: orPort(p.SMTPS, 465), std: 465, service: "smtps", implicit: true, auth: true},
+		{port: orPort(p.Submission, 587), std: 587, service: "submission", starttls: true, auth: true},
+		{port: orPort(p.IMAPS, 993), std: 993, service: "imaps", implicit: true, imap: true},
 	}
 }
 
@@ -69,7 +70,7 @@ func (r *runner) checkMail(ctx context.Context) []Check {
 		switch {
 		case i < len(probes):
 			p := probes[i]
-			name := fmt.Sprintf("port %d (%s)", p.port, p.service)
+			name := fmt.Sprintf("port %d (%s)", p.std, p.service)
 			if hostErr != nil {
 				out[i] = Check{Name: name, Status: Error, Detail: hostErr.Error(), Fix: "see the DNS checks of " + e.MailHost}
 				break
@@ -93,8 +94,8 @@ func (r *runner) probeMail(ctx context.Context, addr string, p mailProbe) Check 
 	if ns == "" {
 		ns = "mail"
 	}
-	fixPort := fmt.Sprintf("the load balancer must forward port %d to the mail server: kubectl -n %s get svc,pods, kubectl -n infra get svc traefik (ports), and the DigitalOcean firewall", p.port, ns)
-	fixBanner := fmt.Sprintf("something else than the mail server answers on port %d: kubectl get svc -A | grep %d", p.port, p.port)
+	fixPort := fmt.Sprintf("the load balancer must forward port %d to the mail server: kubectl -n %s get svc,pods, kubectl -n infra get svc traefik (ports), and the DigitalOcean firewall", p.std, ns)
+	fixBanner := fmt.Sprintf("something else than the mail server answers on port %d: kubectl get svc -A | grep %d", p.std, p.std)
 	var conn net.Conn
 	var err error
 	if p.implicit {
@@ -139,12 +140,12 @@ func (r *runner) probeMail(ctx context.Context, addr string, p mailProbe) Check 
 		return Check{Status: Error, Detail: "EHLO refused: " + describeSMTPErr(err), Fix: fixBanner}
 	}
 	var warnings []string
-	if greeter := strings.ToLower(strings.Fields(first + " ")[0]); p.port == orPort(r.o.MailPorts.SMTP, 25) && greeter != r.o.Expect.MailHost {
+	if greeter := strings.ToLower(strings.Fields(first + " ")[0]); p.std == 25 && greeter != r.o.Expect.MailHost {
 		warnings = append(warnings, fmt.Sprintf("greets as %q, not %s (some receivers compare the two)", greeter, r.o.Expect.MailHost))
 	}
 	if p.starttls {
 		if !slices.Contains(exts, "STARTTLS") {
-			return Check{Status: Error, Detail: strings.Join(notes, "; ") + "; STARTTLS not offered: mail would travel in clear text", Fix: "enable TLS on the mail server's port " + strconv.Itoa(p.port) + " (Mailu: TLS_FLAVOR and its certificate)"}
+			return Check{Status: Error, Detail: strings.Join(notes, "; ") + "; STARTTLS not offered: mail would travel in clear text", Fix: "enable TLS on the mail server's port " + strconv.Itoa(p.std) + " (Mailu: TLS_FLAVOR and its certificate)"}
 		}
 		if err := tp.PrintfLine("STARTTLS"); err != nil {
 			return Check{Status: Error, Detail: "STARTTLS: " + err.Error(), Fix: fixBanner}

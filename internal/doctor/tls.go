@@ -113,9 +113,9 @@ func (r *runner) judgeCert(host string, certs []*x509.Certificate) Check {
 	left := leaf.NotAfter.Sub(r.now)
 	until := leaf.NotAfter.UTC().Format("2006-01-02")
 	if left < renewalWarning {
-		return Check{Status: Warning, Detail: fmt.Sprintf("expires in %d days (%s): renewal is late", int(left.Hours()/24), until), Fix: fixCertificate}
+		return Check{Status: Warning, Detail: fmt.Sprintf("expires in %d days (%s): renewal is late", days(left), until), Fix: fixCertificate}
 	}
-	return Check{Status: OK, Detail: fmt.Sprintf("valid until %s (%d days), issued by %s", until, int(left.Hours()/24), issuer(leaf))}
+	return Check{Status: OK, Detail: fmt.Sprintf("valid until %s (%d days), issued by %s", until, days(left), issuer(leaf))}
 }
 
 // explainCert says in operator words why a chain failed.
@@ -154,3 +154,6 @@ func issuer(c *x509.Certificate) string {
 	}
 	return c.Issuer.String()
 }
+
+// days rounds a duration to whole days.
+func days(d time.Duration) int { return int((d + 12*time.Hour) / (24 * time.Hour)) }
