@@ -324,6 +324,7 @@ type veleroBackup struct {
 	Metadata objectMeta `json:"metadata"`
 	Status   struct {
 		Phase               string     `json:"phase"`
+		StartTimestamp      *time.Time `json:"startTimestamp"`
 		CompletionTimestamp *time.Time `json:"completionTimestamp"`
 	} `json:"status"`
 }
@@ -351,7 +352,7 @@ func (r *runner) checkVelero(ctx context.Context, c *checks, k *kubeClient, ns, 
 	var newest, latest *veleroBackup
 	for i := range backups {
 		b := &backups[i]
-		if latest == nil || b.Metadata.CreationTimestamp.After(latest.Metadata.CreationTimestamp) {
+		if latest == nil || b.started().After(latest.started()) {
 			latest = b
 		}
 		if b.Status.Phase == "Completed" && b.Status.CompletionTimestamp != nil &&
@@ -377,6 +378,15 @@ func (r *runner) checkVelero(ctx context.Context, c *checks, k *kubeClient, ns, 
 	default:
 		c.ok(name, "%s", detail)
 	}
+}
+
+// started is when a backup began: its start, else its creation (a backup
+// that never started).
+func (b *veleroBackup) started() time.Time {
+	if b.Status.StartTimestamp != nil {
+		return *b.Status.StartTimestamp
+	}
+	return b.Metadata.CreationTimestamp
 }
 
 func veleroFailed(phase string) bool {
