@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -85,6 +86,10 @@ func (r *runner) authoritativeServers(ctx context.Context, c *checks, res string
 	if r.o.Authoritative != "" {
 		return []nameServer{{name: r.o.Authoritative, addr: r.o.Authoritative}}
 	}
+	port := "53"
+	if r.o.authPort != 0 {
+		port = strconv.Itoa(r.o.authPort)
+	}
 	var servers []nameServer
 	for _, ns := range r.o.Expect.NameServers {
 		ips, err := r.dns.addresses(ctx, res, ns, true, res)
@@ -96,7 +101,7 @@ func (r *runner) authoritativeServers(ctx context.Context, c *checks, res string
 			c.fail("name server "+ns, "cannot resolve it: "+detail, "check the resolver, or give --authoritative host:port")
 			continue
 		}
-		servers = append(servers, nameServer{name: ns, addr: net.JoinHostPort(ips[0], "53")})
+		servers = append(servers, nameServer{name: ns, addr: net.JoinHostPort(ips[0], port)})
 	}
 	if len(servers) == 0 && len(r.o.Expect.NameServers) == 0 {
 		c.fail("name servers", "name_servers is empty in doctor.json", "give --authoritative host:port, or "+regenerate)

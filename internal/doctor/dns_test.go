@@ -1,6 +1,8 @@
 package doctor
 
 import (
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +249,35 @@ func TestNormalizeAndUnescape(t *testing.T) {
 	}
 	if got := unescapeTXT(`say \"hi\" \\ caf\195\169`); got != `say "hi" \ café` {
 		t.Errorf("unescapeTXT: %q", got)
+	}
+}
+
+// TestDNSNameServersFromTheResolver leaves out --authoritative: the
+// doctor resolves the expected name servers and asks each of them.
+func TestDNSNameServersFromTheResolver(t *testing.T) {
+	t.Parallel()
+	auth, res := dnsWorld(t)
+	_, port, err := net.SplitHostPort(auth.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	res.add(t, "ns1.digitalocean.com. 300 IN A 127.0.0.1", "ns2.digitalocean.com. 300 IN A 127.0.0.1")
+	// ns3 does not resolve: it is reported, the others are still asked.
+	rep := runGroups(t, Options{Expect: testExpect(t), Resolver: res.addr, authPort: p}, GroupDNS)
+	expectChecks(t, rep, []string{GroupDNS}, map[string]want{
+		"name server ns3.digitalocean.com": {Error, "cannot resolve it"},
+		"MX fullfrontend.be":               {OK, "10 mail.fullfrontend.be"},
+	})
+	auth.mu.Lock()
+	defer auth.mu.Unlock()
+	mx := 0
+	for _, q := range auth.queries {
+		if strings.HasSuffix(q, "MX fullfrontend.be.") {
+			mx++
+		}
+	}
+	if mx != 2 {
+		t.Errorf("the MX was asked %d times, want once per resolved name server (2): %v", mx, auth.queries)
 	}
 }

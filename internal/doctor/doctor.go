@@ -58,6 +58,10 @@ type Options struct {
 	S3 S3Access
 	// Kube says how to reach the cluster's API server.
 	Kube KubeAccess
+
+	// authPort replaces port 53 of the name servers, for the tests, which
+	// cannot bind it.
+	authPort int
 }
 
 // MailPorts are the ports of the mail checks; zero values take the
