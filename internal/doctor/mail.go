@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -43,6 +44,7 @@ func (r *runner) mailProbes() []mailProbe {
 		{port: orPort(p.IMAPS, 993), std: 993, service: "imaps", implicit: true, imap: true},
 	}
 }
+
 
 func orPort(p, def int) int {
 	if p > 0 {
@@ -90,10 +92,8 @@ func (r *runner) checkMail(ctx context.Context) []Check {
 // probeMail reads one port's greeting and, for SMTP, its extensions; the
 // certificate met on the way (implicit TLS or STARTTLS) is judged too.
 func (r *runner) probeMail(ctx context.Context, addr string, p mailProbe) Check {
-	ns := r.o.Expect.AppNamespaces["mail"]
-	if ns == "" {
-		ns = "mail"
-	}
+	// The catalog calls the mail app mailu (modules/environment/apps.yaml).
+	ns := cmp.Or(r.o.Expect.AppNamespaces["mailu"], r.o.Expect.AppNamespaces["mail"], "mailu")
 	fixPort := fmt.Sprintf("the load balancer must forward port %d to the mail server: kubectl -n %s get svc,pods, kubectl -n infra get svc traefik (ports), and the DigitalOcean firewall", p.std, ns)
 	fixBanner := fmt.Sprintf("something else than the mail server answers on port %d: kubectl get svc -A | grep %d", p.std, p.std)
 	var conn net.Conn
