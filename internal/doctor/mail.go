@@ -45,7 +45,6 @@ func (r *runner) mailProbes() []mailProbe {
 	}
 }
 
-
 func orPort(p, def int) int {
 	if p > 0 {
 		return p
