@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"fullfrontend.be/infra/internal/repo"
 	"fullfrontend.be/infra/internal/secrets"
 	"fullfrontend.be/infra/internal/testsupport/testenv"
+	"fullfrontend.be/infra/internal/toolchain"
 )
 
 const clearSecrets = `do_token = "tok'en\"$x"
@@ -92,7 +95,17 @@ func newEnv(t *testing.T) *env {
 	if err := os.Remove(clear); err != nil {
 		t.Fatal(err)
 	}
+	toolsDir, err := toolchain.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.vars = map[string]string{
+		// A home of its own: a dev kubeconfig that answers, no dev key of
+		// the user's; the tools cache stays the real one.
+		"HOME":              e.home(),
+		"XDG_CONFIG_HOME":   "",
+		"KUBECONFIG":        "",
+		"INFRA_TOOLS_DIR":   toolsDir,
 		"INFRA_REPO":        root,
 		"TOFU_BINARY":       fakeTofuBinary,
 		"SOPS_AGE_KEY_FILE": e.key,
@@ -102,6 +115,14 @@ func newEnv(t *testing.T) *env {
 		"APP_ENV":           "dev",
 	}
 	return e
+}
+
+// home is the test's HOME, with a ~/.kube/config whose cluster answers.
+func (e *env) home() string {
+	e.t.Helper()
+	home := filepath.Join(e.root, "home")
+	e.writeFile("home/.kube/config", kubeconfigFor(e.t, listen(e.t)), 0o600)
+	return home
 }
 
 func (e *env) writeFile(name, content string, mode os.FileMode) string {
@@ -409,4 +430,43 @@ func readFile(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// listen stands in for a local cluster's API server: the dev pre-flight
+// only needs its port to accept connections. It returns the server URL.
+func listen(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return "https://" + l.Addr().String()
+}
+
+// kubeconfigFor is a kubeconfig like docker-desktop's, for server.
+func kubeconfigFor(t *testing.T, server string) string {
+	t.Helper()
+	return fmt.Sprintf(`apiVersion: v1
+kind: Config
+current-context: docker-desktop
+contexts:
+- name: docker-desktop
+  context: {cluster: docker-desktop, user: docker-desktop}
+clusters:
+- name: docker-desktop
+  cluster: {server: %q}
+users:
+- name: docker-desktop
+  user: {token: x}
+`, server)
 }
