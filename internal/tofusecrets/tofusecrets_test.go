@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"fullfrontend.be/infra/internal/appcatalog"
 	"fullfrontend.be/infra/internal/repo"
 	"fullfrontend.be/infra/internal/secrets"
 	"fullfrontend.be/infra/internal/testsupport/testenv"
@@ -76,6 +77,8 @@ func newEnv(t *testing.T) *env {
 		key: filepath.Join(root, "key.txt"), otherKey: filepath.Join(root, "other.txt")}
 	e.writeFile("go.mod", "module "+repo.ModulePath+"\n", 0o644)
 	e.writeFile("sops.yaml", readFile(t, filepath.Join(src, "sops.yaml")), 0o644)
+	// The catalog: a dev apply ends with the /etc/hosts lines of its FQDNs.
+	e.writeFile(appcatalog.Path, readFile(t, filepath.Join(src, appcatalog.Path)), 0o644)
 	// The real stacks' variable declarations, so filtering is tested on them.
 	for _, s := range []string{"cluster", "platform"} {
 		e.writeFile("stacks/"+s+"/variables.tf", readFile(t, filepath.Join(src, "stacks", s, "variables.tf")), 0o644)
