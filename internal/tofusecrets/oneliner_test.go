@@ -37,20 +37,7 @@ func TestDevOneLinerOnAFreshClone(t *testing.T) {
 	if err != nil {
 		testenv.Missing(t, "go: %v", err)
 	}
-	root := te.CopyRepo(t, "bin", "scripts", "cmd", "internal", "stacks", "modules")
-	for _, f := range []string{"go.mod", "go.sum", "sops.yaml", ".gitignore"} {
-		if err := os.WriteFile(filepath.Join(root, f), []byte(readFile(t, filepath.Join(te.Repo, f))), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, glob := range []string{"bin/*", "scripts/*.sh"} {
-		files, _ := filepath.Glob(filepath.Join(root, glob))
-		for _, f := range files {
-			if err := os.Chmod(f, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	root := freshClone(t, te.Repo)
 	home := t.TempDir()
 	// bin/infra builds the CLI into the tools cache: a cache of its own, with
 	// the real tofu and sops, so the user's cache is never written.
@@ -218,6 +205,48 @@ func TestDevOneLinerOnAFreshClone(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err == nil {
 		t.Errorf("the prod key decrypts the dev secrets:\n%s", b)
 	}
+}
+
+// freshClone copies what a clone of the repository would hold: the files
+// git tracks or would track (untracked ones not ignored, so uncommitted work
+// is tested too), never an ignored one: a source file that .gitignore hides
+// fails here as it would on a real clone, and no local secret, state or key
+// comes along.
+func freshClone(t *testing.T, src string) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		testenv.Missing(t, "git: %v", err)
+	}
+	out, err := exec.Command("git", "-C", src, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		testenv.Missing(t, "list the files of %s with git: %v", src, err)
+	}
+	dst := t.TempDir()
+	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		from := filepath.Join(src, name)
+		st, err := os.Lstat(from)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // deleted in the work tree
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.Mode().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := filepath.Join(dst, name)
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, data, st.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
 }
 
 func goEnv(t *testing.T, goBin, name string) string {
