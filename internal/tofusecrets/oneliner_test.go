@@ -74,24 +74,30 @@ func TestDevOneLinerOnAFreshClone(t *testing.T) {
 	}
 	check := untouched(t, prodSecrets, prodKey)
 
-	run := func(args ...string) (int, string) {
+	// runSplit runs the one-liner's script; run merges its two streams.
+	runSplit := func(args ...string) (code int, stdout, stderr string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, filepath.Join(root, "scripts", "tofu-secrets.sh"), args...)
 		cmd.Dir = root
 		cmd.Env = env
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
 		err := cmd.Run()
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return ee.ExitCode(), out.String()
+			return ee.ExitCode(), out.String(), errOut.String()
 		}
 		if err != nil {
-			t.Fatalf("run the one-liner: %v\n%s", err, out.String())
+			t.Fatalf("run the one-liner: %v\n%s%s", err, out.String(), errOut.String())
 		}
-		return 0, out.String()
+		return 0, out.String(), errOut.String()
+	}
+	run := func(args ...string) (int, string) {
+		t.Helper()
+		code, stdout, stderr := runSplit(args...)
+		return code, stderr + stdout
 	}
 	devKey, err := devenv.KeyFile(home, "")
 	if err != nil {
@@ -184,14 +190,15 @@ func TestDevOneLinerOnAFreshClone(t *testing.T) {
 		t.Errorf("the dev state is not encrypted:\n%.300s", state)
 	}
 
-	// 4. The state opens with the reused passphrase: tofu output reads it.
-	code, out = run("output", "-json", "fqdns")
+	// 4. The state opens with the reused passphrase: tofu output reads it,
+	// and stdout holds the JSON alone (init's progress is on stderr).
+	code, stdout, stderr := runSplit("output", "-json", "fqdns")
 	if code != 0 {
-		t.Fatalf("dev output: exit %d\n%s", code, out)
+		t.Fatalf("dev output: exit %d\n%s%s", code, stderr, stdout)
 	}
 	var fqdns map[string]string
-	if i := strings.Index(out, "{"); i < 0 || json.Unmarshal([]byte(out[i:strings.LastIndex(out, "}")+1]), &fqdns) != nil || fqdns["wordpress"] != appcatalog.DevRootDomain {
-		t.Errorf("dev output -json fqdns:\n%s", out)
+	if err := json.Unmarshal([]byte(stdout), &fqdns); err != nil || fqdns["wordpress"] != appcatalog.DevRootDomain {
+		t.Errorf("dev output -json fqdns is not the stack's JSON (%v):\n%s", err, stdout)
 	}
 	if readFile(t, devSecrets) != enc || readFile(t, devKey) != key {
 		t.Error("a later run replaced the dev key or the dev secrets")

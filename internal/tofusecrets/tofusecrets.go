@@ -137,6 +137,11 @@ func (c Config) Run(ctx context.Context) error {
 	if c.Action == "destroy" {
 		slices.Reverse(stacks) // the platform lives inside the cluster
 	}
+	if c.Action == "output" {
+		if stacks, err = c.outputStacks(env, stacks); err != nil {
+			return err
+		}
+	}
 	for _, s := range stacks {
 		if sig := fw.received(); sig != nil {
 			return interrupted(sig, s)
@@ -149,6 +154,37 @@ func (c Config) Run(ctx context.Context) error {
 		return c.printHosts()
 	}
 	return nil
+}
+
+// outputStacks keeps, for `output NAME`, the stacks that declare output
+// NAME: in prod `output -json doctor` reads stacks/platform alone, where
+// asking stacks/cluster too would fail (it has no such output) and mix two
+// documents on stdout. Without a name, every stack prints all its outputs.
+func (c Config) outputStacks(env string, stacks []string) ([]string, error) {
+	name := ""
+	for _, a := range c.Args {
+		if !strings.HasPrefix(a, "-") {
+			name = a
+			break
+		}
+	}
+	if name == "" {
+		return stacks, nil
+	}
+	var out []string
+	for _, s := range stacks {
+		declared, err := declaredBlocks(c.stackDir(s), "output")
+		if err != nil {
+			return nil, err
+		}
+		if declared[name] {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no stack of %s declares output %q (stacks: %s): check its name in stacks/<stack>/outputs.tf", env, name, strings.Join(stacks, ", "))
+	}
+	return out, nil
 }
 
 // sources picks the age key and the encrypted secrets of this run.
@@ -387,6 +423,11 @@ func (c Config) tofu(dir string, env, args []string, fw *forwarder) error {
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	// init's progress goes to stderr: stdout carries only the action's own
+	// output, so `output -json doctor > doctor.json` is valid JSON.
+	if args[0] == "init" {
+		cmd.Stdout = c.Stderr
+	}
 	// Off a terminal, OpenTofu gets its own process group so a signal sent
 	// to the wrapper's whole group reaches it once, through the forwarder.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: !c.Interactive}

@@ -473,3 +473,54 @@ users:
   user: {token: x}
 `, server)
 }
+
+// TestOutputByNameReadsTheStacksThatDeclareIt: in prod, `output -json
+// doctor > doctor.json` must ask stacks/platform alone (stacks/cluster has
+// no such output) and leave on stdout only the output itself.
+func TestOutputByNameReadsTheStacksThatDeclareIt(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		wantCalls []string
+		wantOut   string // the wrapper's whole stdout
+		wantErr   string
+	}{
+		{"named output of the platform", []string{"-json", "doctor"},
+			[]string{"call platform init -input=false", "call platform output -json doctor"}, "fake platform output result\n", ""},
+		{"named output of both", []string{"-raw", "root_domain"},
+			[]string{"call cluster init -input=false", "call cluster output -raw root_domain", "call platform init -input=false", "call platform output -raw root_domain"},
+			"fake cluster output result\nfake platform output result\n", ""},
+		{"every output", []string{"-json"},
+			[]string{"call cluster init -input=false", "call cluster output -json", "call platform init -input=false", "call platform output -json"},
+			"fake cluster output result\nfake platform output result\n", ""},
+		{"no stack declares it", []string{"-json", "doctr"}, nil, "", `no stack of prod declares output "doctr"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.vars["APP_ENV"] = "prod"
+			e.writeFile("stacks/platform/outputs.tf", "output \"doctor\" {\n  value = {}\n}\noutput \"root_domain\" {\n  value = \"x\"\n}\n", 0o644)
+			e.writeFile("stacks/cluster/outputs.tf", "output \"root_domain\" {\n  value = \"x\"\n}\n", 0o644)
+			cmd, _ := e.command(append([]string{"output"}, tt.args...)...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(stderr.String(), tt.wantErr) {
+					t.Fatalf("err %v, want failure mentioning %q:\n%s", err, tt.wantErr, stderr.String())
+				}
+			} else if err != nil {
+				t.Fatalf("%v:\n%s", err, stderr.String())
+			}
+			if got := grep(e.logLines(), "call "); strings.Join(got, "|") != strings.Join(tt.wantCalls, "|") {
+				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.wantCalls, "\n"))
+			}
+			if stdout.String() != tt.wantOut {
+				t.Errorf("stdout %q, want %q (init's progress belongs on stderr)", stdout.String(), tt.wantOut)
+			}
+			if tt.wantErr == "" && !strings.Contains(stderr.String(), "fake init progress") {
+				t.Errorf("init's progress is lost:\n%s", stderr.String())
+			}
+		})
+	}
+}
