@@ -10,10 +10,14 @@ export PATH := $(INFRA_TOOLS_DIR)/bin:$(PATH)
 SHELL_SCRIPTS := bin/infra bin/age-init.sh bin/sops-encrypt.sh scripts/*.sh .githooks/pre-commit .ci/run modules/*/files/*.sh modules/*/files/*/*.sh
 TEST_TIMEOUT ?= 75m
 
-.PHONY: help tools hooks fmt lint test
+.PHONY: help dev tools hooks fmt lint test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+dev: hooks ## dev on the local cluster in one line: builds tofu and sops if needed, then APP_ENV=dev ./scripts/tofu-secrets.sh apply
+	go run ./cmd/infra tools install tofu sops
+	APP_ENV=dev ./scripts/tofu-secrets.sh apply
 
 tools: hooks ## build the pinned tools into $(INFRA_TOOLS_DIR) and install Debian packages (idempotent)
 	go run ./cmd/infra tools install

@@ -23,6 +23,11 @@ var secretVars = []string{
 	"TF_VAR_spaces_access_key_id=test-key",
 	"TF_VAR_spaces_secret_access_key=test-secret",
 	"TF_VAR_state_encryption_passphrase=test-passphrase-0123456789",
+	// prod mail refuses to plan without an outbound relay (not a secret
+	// itself, but the agency's choice: no default).
+	"TF_VAR_mailu_relay_host=[smtp.relay.example]:587",
+	"TF_VAR_mailu_relay_username=test-relay-user",
+	"TF_VAR_mailu_relay_password=test-relay-password",
 }
 
 // stack is one initialised copy of a stack.
@@ -147,14 +152,16 @@ func checkFQDNs(t *testing.T, got any, root string) {
 // seedFQDNs is the seed's FQDN table ("Organisation des modules").
 func seedFQDNs(root string) map[string]any {
 	return map[string]any{
-		"wordpress":   root,
-		"n8n":         "n8n." + root,
-		"n8n_webhook": "webhook." + root,
-		"nextcloud":   "cloud." + root,
-		"mail":        "mail." + root,
-		"analytics":   "insights." + root,
-		"registry":    "registry." + root,
-		"crm":         "crm." + root,
+		"wordpress":          root,
+		"n8n":                "n8n." + root,
+		"n8n_webhook":        "webhook." + root,
+		"nextcloud":          "cloud." + root,
+		"mailu":              "mail." + root,
+		"mailu_autoconfig":   "autoconfig." + root,
+		"mailu_autodiscover": "autodiscover." + root,
+		"analytics":          "insights." + root,
+		"registry":           "registry." + root,
+		"crm":                "crm." + root,
 	}
 }
 
@@ -220,6 +227,10 @@ func TestInvalidInputFailsAtPlan(t *testing.T) {
 		{"domain with scheme", cluster, []string{"root_domain_prod=https://fullfrontend.be"}, "root_domain_prod must be a lower-case DNS name"},
 		{"cluster in dev", cluster, []string{"app_env=dev"}, "stacks/cluster is prod only"},
 		{"WordPress media offload without Spaces keys", platform, []string{"app_env=dev", "wordpress_media_offload=true", "spaces_access_key_id="}, "wordpress media offload is on (wordpress_media_offload.enabled = true) but spaces_access_key_id is empty"},
+		{"prod mail without relay", platform, []string{"app_env=prod", "mailu_relay_host="}, "prod mail needs an outbound relay: DigitalOcean blocks outbound port 25"},
+		{"mail alias to an unknown user", platform, []string{"app_env=dev", `mail_aliases={ contact = { destinations = ["nobody"] } }`}, "each a local part that is a key of mail_users or a full address"},
+		{"mail user with a plus", platform, []string{"app_env=dev", `mail_users={ "a+b" = {} }`}, "mail_users keys must be lower-case local parts"},
+		{"mail DMARC reports to nobody", platform, []string{"app_env=dev", `mail_users={ alice = {} }`}, "mail_dmarc.report_to (postmaster) is neither a key of mail_users nor of mail_aliases"},
 		{"unknown app", platform, []string{"app_env=prod", `apps=["registry","wordpres"]`}, "apps: unknown app wordpres; the apps are analytics, crm,"},
 		{"credentials of an app outside the catalog", platform, []string{"app_env=dev", `postgres_app_credentials={ blog = { database = "blog", user = "blog", password = "0123456789abcdef" } }`}, "postgres_app_credentials has an entry blog, but blog is not an app of modules/environment/apps.yaml"},
 		{"credentials on the wrong engine", platform, []string{"app_env=dev", `mariadb_app_credentials={ n8n = { database = "n8n", user = "n8n", password = "0123456789abcdef", namespace = "n8n" } }`}, "mariadb_app_credentials has an entry n8n, but apps.yaml gives n8n database postgres"},

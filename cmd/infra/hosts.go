@@ -30,20 +30,17 @@ the load balancer's IP of other local clusters
 			if err != nil {
 				return err
 			}
-			apps, err := appcatalog.Load(root)
+			lines, err := appcatalog.HostsLines(root, rootDomain, addr)
 			if err != nil {
 				return err
 			}
-			fqdns := appcatalog.FQDNs(apps, rootDomain)
-			// Grafana's name is the monitoring module's, outside the catalog.
-			fqdns["grafana"] = "grafana." + rootDomain
-			for _, h := range appcatalog.Sorted(fqdns) {
-				fmt.Fprintf(c.OutOrStdout(), "%s\t%s\n", addr, h)
+			for _, l := range lines {
+				fmt.Fprintln(c.OutOrStdout(), l)
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&rootDomain, "root-domain", "fullfrontend.kube", "root domain of the environment (root_domain_dev)")
+	cmd.Flags().StringVar(&rootDomain, "root-domain", appcatalog.DevRootDomain, "root domain of the environment (root_domain_dev)")
 	cmd.Flags().StringVar(&ip, "ip", "127.0.0.1", "address of Traefik on the local cluster")
 	return cmd
 }

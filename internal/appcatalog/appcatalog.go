@@ -5,12 +5,17 @@ package appcatalog
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
 
 	"sigs.k8s.io/yaml"
 )
+
+// DevRootDomain is the default of root_domain_dev in stacks/platform
+// (variables.tf); a test keeps the two equal.
+const DevRootDomain = "fullfrontend.kube"
 
 // Path is the catalog's place in the repository.
 const Path = "modules/environment/apps.yaml"
@@ -70,4 +75,23 @@ func Sorted(fqdns map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// HostsLines returns one /etc/hosts line ("<addr>\t<fqdn>") per FQDN of the
+// catalog of the repository at root under rootDomain, and Grafana's, sorted:
+// dev has no DNS, so the developer's machine resolves them through
+// /etc/hosts to Traefik's address.
+func HostsLines(root, rootDomain string, addr netip.Addr) ([]string, error) {
+	apps, err := Load(root)
+	if err != nil {
+		return nil, err
+	}
+	fqdns := FQDNs(apps, rootDomain)
+	// Grafana's name is the monitoring module's, outside the catalog.
+	fqdns["grafana"] = "grafana." + rootDomain
+	var out []string
+	for _, h := range Sorted(fqdns) {
+		out = append(out, addr.String()+"\t"+h)
+	}
+	return out, nil
 }

@@ -56,6 +56,9 @@ var replicaRules = map[string]map[string]struct {
 		"metrics.resources":                             {replicas: "metrics.replicaCount"},
 		"imaginary.resources":                           {replicas: "imaginary.replicaCount"},
 	},
+	"mailu": {
+		"front.resources": {replicas: "front.replicaCount"},
+	},
 	"kube-prometheus-stack": {
 		"prometheus.prometheusSpec.resources":     {replicas: "prometheus.prometheusSpec.replicas"},
 		"alertmanager.alertmanagerSpec.resources": {replicas: "alertmanager.alertmanagerSpec.replicas"},

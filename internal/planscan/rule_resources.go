@@ -120,6 +120,22 @@ var releaseResources = map[string][]resourceRule{
 		{path: "metrics.resources", when: enabled("metrics.enabled")},
 		{path: "imaginary.resources", when: enabled("imaginary.enabled")},
 	},
+	// mailu 2.7.1: one Deployment per component, each sized by
+	// <component>.resources (front/, admin/, postfix/, ... deployment.yaml);
+	// init containers only when given (<component>.initContainers, none here).
+	"mailu": {
+		{path: "front.resources"},
+		{path: "admin.resources", when: enabled("admin.enabled")},
+		{path: "postfix.resources"},
+		{path: "dovecot.resources", when: enabled("dovecot.enabled")},
+		{path: "rspamd.resources", when: enabled("rspamd.enabled")},
+		{path: "clamav.resources", when: enabled("clamav.enabled")},
+		{path: "webmail.resources", when: enabled("webmail.enabled")},
+		{path: "webdav.resources", when: enabled("webdav.enabled")},
+		{path: "fetchmail.resources", when: enabled("fetchmail.enabled")},
+		{path: "oletools.resources", when: enabled("oletools.enabled")},
+		{path: "tika.resources", when: enabled("tika.enabled")},
+	},
 	"kube-prometheus-stack": {
 		{path: "prometheus.prometheusSpec.resources", when: enabled("prometheus.enabled")},
 		{path: "alertmanager.alertmanagerSpec.resources", when: enabled("alertmanager.enabled")},

@@ -47,6 +47,12 @@ func KeyFileFromEnv() (string, error) {
 // InitKey creates an age key at path unless one exists; it never overwrites.
 // It returns the public key (recipient) and whether the file was created.
 func InitKey(path string, now time.Time) (recipient string, created bool, err error) {
+	return InitKeyWithNote(path, now, "")
+}
+
+// InitKeyWithNote is InitKey that writes note (one line) as a comment at the
+// top of a new key file, to tell a reader what the key is for.
+func InitKeyWithNote(path string, now time.Time, note string) (recipient string, created bool, err error) {
 	if _, err := os.Stat(path); err == nil {
 		ids, err := LoadIdentities(path)
 		if err != nil {
@@ -69,6 +75,9 @@ func InitKey(path string, now time.Time) (recipient string, created bool, err er
 		return "", false, fmt.Errorf("create age key file: %w", err)
 	}
 	content := fmt.Sprintf("# created: %s\n# public key: %s\n%s\n", now.UTC().Format(time.RFC3339), id.Recipient(), id)
+	if note != "" {
+		content = "# " + strings.ReplaceAll(note, "\n", " ") + "\n" + content
+	}
 	if _, err := f.WriteString(content); err != nil {
 		f.Close()
 		os.Remove(path)

@@ -219,3 +219,41 @@ func mustRead(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// TestDecryptOffersOnlyTheGivenKey: sops would also load $SOPS_AGE_KEY,
+// run $SOPS_AGE_KEY_CMD and read the default keys.txt and ~/.ssh keys; here
+// each of them is a trap that breaks or marks the run if sops touches it.
+func TestDecryptOffersOnlyTheGivenKey(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	clear := f.write(t, "secrets.tfvars", hostile)
+	enc := filepath.Join(f.dir, "secrets.tfvars.enc")
+	if err := f.sops.Encrypt(ctx, clear, enc, []string{f.recipient}); err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	marker := filepath.Join(t.TempDir(), "key-cmd-ran")
+	for name, content := range map[string]string{".config/sops/age/keys.txt": "garbage\n", ".ssh/id_ed25519": "garbage\n"} {
+		p := filepath.Join(home, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv("SOPS_AGE_KEY", "not-an-age-key")
+	t.Setenv("SOPS_AGE_KEY_CMD", "touch "+marker)
+	got, err := f.sops.Decrypt(ctx, enc, f.key)
+	if err != nil {
+		t.Fatalf("decrypt with only the given key: %v", err)
+	}
+	if string(got) != hostile {
+		t.Fatalf("round trip changed the content: %q", got)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("sops ran $SOPS_AGE_KEY_CMD")
+	}
+}

@@ -90,6 +90,12 @@ func (s SOPS) Encrypt(ctx context.Context, in, out string, recipients []string) 
 	cmd := exec.CommandContext(ctx, s.Binary, "--config", s.Policy, "--encrypt",
 		"--age", strings.Join(recipients, ","),
 		"--input-type", "binary", "--output-type", "json", in)
+	env, cleanup, err := onlyKey("")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -133,13 +139,49 @@ func (s SOPS) Decrypt(ctx context.Context, encFile, keyFile string) ([]byte, err
 			encFile, strings.Join(mine, ", "), keyFile, strings.Join(recipients, ", "), RecipientsEnv)
 	}
 	cmd := exec.CommandContext(ctx, s.Binary, "--decrypt", "--input-type", "binary", "--output-type", "binary", encFile)
-	cmd.Env = append(os.Environ(), KeyFileEnv+"="+keyFile)
+	env, cleanup, err := onlyKey(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("sops --decrypt %s: %w: %s", encFile, err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.Bytes(), nil
+}
+
+// onlyKey is the environment of a sops run that may use keyFile's key and
+// no other. Besides SOPS_AGE_KEY_FILE, sops loads every age identity it can
+// find: $SOPS_AGE_KEY, $SOPS_AGE_KEY_CMD, the user config dir's
+// sops/age/keys.txt and ~/.ssh/id_ed25519 or id_rsa. A dev run must not
+// even read an operator's prod key, and an explicit key must mean that key,
+// so those variables are dropped and HOME and XDG_CONFIG_HOME point at an
+// empty directory, removed by cleanup. keyFile "" offers no key (encrypting
+// needs none).
+func onlyKey(keyFile string) (env []string, cleanup func(), err error) {
+	empty, err := os.MkdirTemp("", "sops-home-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("prepare sops's environment: %w", err)
+	}
+	drop := []string{"SOPS_AGE_KEY", "SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_FILE", KeyFileEnv, "HOME", "XDG_CONFIG_HOME"}
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !slices.Contains(drop, k) {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "HOME="+empty, "XDG_CONFIG_HOME="+empty)
+	if keyFile != "" {
+		abs, err := filepath.Abs(keyFile)
+		if err != nil {
+			os.RemoveAll(empty)
+			return nil, nil, fmt.Errorf("age key path: %w", err)
+		}
+		env = append(env, KeyFileEnv+"="+abs)
+	}
+	return env, func() { os.RemoveAll(empty) }, nil
 }
 
 // sopsFile is the envelope sops writes around the encrypted data.

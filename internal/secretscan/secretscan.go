@@ -33,6 +33,7 @@ var namePatterns = []struct {
 	{regexp.MustCompile(`\.tfstate(\.[^/]*)?$`), "OpenTofu state holds every secret of a stack: it lives in the backend, not in git"},
 	{regexp.MustCompile(`(^|/)(keys\.txt|[^/]*\.agekey)$`), "age key file: keep it in your password manager, not in git"},
 	{regexp.MustCompile(`(^|/)\.kube/|(^|/)kubeconfig[^/]*$`), "kubeconfig: regenerate it with doctl, never commit it"},
+	{regexp.MustCompile(`^\.state/`), "local dev state and generated dev secrets (scripts/tofu-secrets.sh): they belong to one checkout, never to git"},
 }
 
 // Check inspects one file, given its path in the repository and its content.

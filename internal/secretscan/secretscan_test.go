@@ -31,6 +31,8 @@ func TestCheck(t *testing.T) {
 		{"wrapper output", "stacks/platform/.secrets.auto.tfvars", `x = 1`, ".auto.tfvars"},
 		{"state", "stacks/cluster/terraform.tfstate", `{}`, "state"},
 		{"state backup", ".state/dev/platform.tfstate.backup", `{}`, "state"},
+		{"generated dev secrets", ".state/dev/secrets.dev.tfvars.enc", ciphertext, "generated dev secrets"},
+		{"a docs folder named state is fine", "docs/.state-notes.md", "x", ""},
 		{"age key file", "keys.txt", "# key", "age key file"},
 		{"kubeconfig dir", ".kube/config", "apiVersion: v1", "kubeconfig"},
 		{"age key in code", "internal/x/x.go", "const k = \"" + id.String() + "\"", "age private key"},

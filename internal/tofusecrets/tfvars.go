@@ -15,6 +15,12 @@ import (
 
 // declaredVariables lists the variables declared by the *.tf files of a root module.
 func declaredVariables(stackDir string) (map[string]bool, error) {
+	return declaredBlocks(stackDir, "variable")
+}
+
+// declaredBlocks lists the names of the blocks of one type (variable,
+// output) declared by the *.tf files of a root module.
+func declaredBlocks(stackDir, blockType string) (map[string]bool, error) {
 	files, err := filepath.Glob(filepath.Join(stackDir, "*.tf"))
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", stackDir, err)
@@ -30,7 +36,7 @@ func declaredVariables(stackDir string) (map[string]bool, error) {
 			return nil, fmt.Errorf("parse %s: %s", f, diags.Error())
 		}
 		for _, b := range file.Body.(*hclsyntax.Body).Blocks {
-			if b.Type == "variable" && len(b.Labels) == 1 {
+			if b.Type == blockType && len(b.Labels) == 1 {
 				vars[b.Labels[0]] = true
 			}
 		}

@@ -4,6 +4,11 @@
 // to OpenTofu, and removes the clear file on every exit path it controls. A
 // file left by a run that was killed outright is removed, with a warning,
 // before the next run does anything else.
+//
+// In dev, with neither SOPS_AGE_KEY_FILE nor SECRETS_FILE given, it uses
+// the generated dev key and dev secrets (internal/devenv), creating them on
+// the first run, checks the local cluster's kubeconfig before OpenTofu
+// runs, and ends a dev apply with the /etc/hosts lines of every FQDN.
 package tofusecrets
 
 import (
@@ -11,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +24,10 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
+	"fullfrontend.be/infra/internal/appcatalog"
+	"fullfrontend.be/infra/internal/devenv"
 	"fullfrontend.be/infra/internal/secrets"
 )
 
@@ -55,24 +64,36 @@ func (e *ExitError) ExitCode() int { return e.Code }
 
 // Config is one wrapper run.
 type Config struct {
-	RepoRoot    string
-	AppEnv      string   // raw APP_ENV; empty means prod (seed default)
-	Action      string   // plan, apply, destroy or output
-	Args        []string // passed to OpenTofu after the action
-	SecretsFile string   // SOPS-encrypted tfvars; default <repo>/secrets.tfvars.enc
-	KeyFile     string   // age key file
-	Tofu        string   // OpenTofu binary; empty means not found
-	SOPS        secrets.SOPS
-	Env         []string // base environment of OpenTofu
-	Stdin       io.Reader
-	Stdout      io.Writer
-	Stderr      io.Writer
+	RepoRoot string
+	AppEnv   string   // raw APP_ENV; empty means prod (seed default)
+	Action   string   // plan, apply, destroy or output
+	Args     []string // passed to OpenTofu after the action
+	// SecretsFile ($SECRETS_FILE) and KeyFile ($SOPS_AGE_KEY_FILE) are the
+	// explicit choices and always win. Empty, a dev run uses the generated dev
+	// secrets and key; a prod run <repo>/secrets.tfvars.enc and DefaultKeyFile.
+	SecretsFile    string
+	KeyFile        string
+	DefaultKeyFile string // sops's default age key file (~/.config/sops/age/keys.txt)
+	Dev            Dev
+	Tofu           string // OpenTofu binary; empty means not found
+	SOPS           secrets.SOPS
+	Env            []string // base environment of OpenTofu
+	Stdin          io.Reader
+	Stdout         io.Writer
+	Stderr         io.Writer
 	// Signals are forwarded to the running OpenTofu process.
 	Signals <-chan os.Signal
 	// Interactive is true when stdin is a terminal: the terminal then delivers
 	// Ctrl-C to OpenTofu itself, and forwarding it again would make OpenTofu
 	// abort without saving state (two interrupts mean "exit now").
 	Interactive bool
+}
+
+// Dev is what a dev run takes from outside the repository.
+type Dev struct {
+	Home          string // $HOME: the dev key lives under it, the dev stack reads ~/.kube/config
+	XDGConfigHome string // $XDG_CONFIG_HOME, if set: the dev key lives there instead
+	KubeconfigEnv string // $KUBECONFIG: the dev stack ignores it; only for a hint
 }
 
 // Run executes the wrapper.
@@ -94,9 +115,19 @@ func (c Config) Run(ctx context.Context) error {
 	if _, err := os.Stat(c.Tofu); err != nil {
 		return fmt.Errorf("OpenTofu binary %s: %w; run `make tools` or fix TOFU_BINARY", c.Tofu, err)
 	}
-	clear, err := c.SOPS.Decrypt(ctx, c.secretsFile(), c.KeyFile)
+	keyFile, secretsFile, err := c.sources(ctx, env)
 	if err != nil {
 		return err
+	}
+	clear, err := c.SOPS.Decrypt(ctx, secretsFile, keyFile)
+	if err != nil {
+		return err
+	}
+	// Before OpenTofu: without a cluster its providers fail deep in a plan.
+	if env == "dev" && c.Action != "output" {
+		if err := c.preflight(ctx); err != nil {
+			return err
+		}
 	}
 
 	fw := newForwarder(c.Signals, c.Interactive)
@@ -106,6 +137,11 @@ func (c Config) Run(ctx context.Context) error {
 	if c.Action == "destroy" {
 		slices.Reverse(stacks) // the platform lives inside the cluster
 	}
+	if c.Action == "output" {
+		if stacks, err = c.outputStacks(env, stacks); err != nil {
+			return err
+		}
+	}
 	for _, s := range stacks {
 		if sig := fw.received(); sig != nil {
 			return interrupted(sig, s)
@@ -114,7 +150,164 @@ func (c Config) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if env == "dev" && c.Action == "apply" {
+		return c.printHosts()
+	}
 	return nil
+}
+
+// outputStacks keeps, for `output NAME`, the stacks that declare output
+// NAME: in prod `output -json doctor` reads stacks/platform alone, where
+// asking stacks/cluster too would fail (it has no such output) and mix two
+// documents on stdout. Without a name, every stack prints all its outputs.
+func (c Config) outputStacks(env string, stacks []string) ([]string, error) {
+	name := ""
+	for _, a := range c.Args {
+		if !strings.HasPrefix(a, "-") {
+			name = a
+			break
+		}
+	}
+	if name == "" {
+		return stacks, nil
+	}
+	var out []string
+	for _, s := range stacks {
+		declared, err := declaredBlocks(c.stackDir(s), "output")
+		if err != nil {
+			return nil, err
+		}
+		if declared[name] {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no stack of %s declares output %q (stacks: %s): check its name in stacks/<stack>/outputs.tf", env, name, strings.Join(stacks, ", "))
+	}
+	return out, nil
+}
+
+// sources picks the age key and the encrypted secrets of this run.
+func (c Config) sources(ctx context.Context, env string) (keyFile, secretsFile string, err error) {
+	devKey, devKeyErr := devenv.KeyFile(c.Dev.Home, c.Dev.XDGConfigHome)
+	devSecrets := filepath.Join(c.RepoRoot, devenv.SecretsPath)
+	if env == "dev" && c.KeyFile == "" && c.SecretsFile == "" {
+		if devKeyErr != nil {
+			return "", "", devKeyErr
+		}
+		s := devenv.Secrets{
+			KeyFile:  devKey,
+			File:     devSecrets,
+			StateDir: filepath.Join(c.RepoRoot, ".state", "dev"),
+			SOPS:     c.SOPS,
+			Now:      time.Now(),
+			Log:      c.Stderr,
+			Create:   c.Action == "plan" || c.Action == "apply",
+		}
+		if err := s.Ensure(ctx); err != nil {
+			return "", "", err
+		}
+		return devKey, devSecrets, nil
+	}
+	keyFile = c.KeyFile
+	if keyFile == "" {
+		keyFile = c.DefaultKeyFile
+	}
+	if keyFile == "" {
+		return "", "", fmt.Errorf("no age key file: HOME is not set, so set %s to your key file", secrets.KeyFileEnv)
+	}
+	secretsFile = c.secretsFile()
+	if env == "prod" {
+		// The dev key and secrets are made for a laptop: never for prod.
+		if devKeyErr == nil && samePath(keyFile, devKey) {
+			return "", "", fmt.Errorf("APP_ENV=prod with the dev-only age key %s: use your own key (SOPS_AGE_KEY_FILE, bin/age-init.sh)", keyFile)
+		}
+		if samePath(secretsFile, devSecrets) {
+			return "", "", fmt.Errorf("APP_ENV=prod with the generated dev secrets %s: use secrets.tfvars.enc (unset SECRETS_FILE)", secretsFile)
+		}
+		return keyFile, secretsFile, nil
+	}
+	fmt.Fprintf(c.Stderr, "tofu-secrets: dev: using %s with the age key %s (SOPS_AGE_KEY_FILE or SECRETS_FILE is set), not the generated dev secrets; unset both to use those\n", rel(c.RepoRoot, secretsFile), keyFile)
+	return keyFile, secretsFile, nil
+}
+
+func samePath(a, b string) bool {
+	a, errA := filepath.Abs(a)
+	b, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && a == b
+}
+
+// preflight checks the kubeconfig the dev stack's providers will read.
+func (c Config) preflight(ctx context.Context) error {
+	if c.Dev.Home == "" {
+		return errors.New("no Kubernetes cluster for dev: HOME is not set, so ~/.kube/config cannot be found")
+	}
+	kubeContext, _ := c.variable("kube_context")
+	cl, err := devenv.Preflight{
+		Path:          filepath.Join(c.Dev.Home, ".kube", "config"),
+		KubeContext:   kubeContext,
+		KubeconfigEnv: c.Dev.KubeconfigEnv,
+	}.Check(ctx)
+	if err != nil {
+		return err
+	}
+	if cl.Checked {
+		fmt.Fprintf(c.Stderr, "tofu-secrets: dev: cluster of context %q answers at %s\n", cl.Context, cl.Server)
+	} else {
+		fmt.Fprintf(c.Stderr, "tofu-secrets: dev: context %q (%s) goes through a proxy: not checked before OpenTofu\n", cl.Context, cl.Server)
+	}
+	return nil
+}
+
+// printHosts ends a dev apply with the /etc/hosts lines: dev has no DNS.
+func (c Config) printHosts() error {
+	domain, ok := c.variable("root_domain_dev")
+	if !ok {
+		domain = appcatalog.DevRootDomain
+	}
+	lines, err := appcatalog.HostsLines(c.RepoRoot, domain, netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		return fmt.Errorf("dev apply done, but the /etc/hosts lines: %w (bin/infra hosts prints them)", err)
+	}
+	fmt.Fprintf(c.Stderr, "tofu-secrets: dev: applied. The local cluster has no DNS: add these lines to /etc/hosts (bin/infra hosts | sudo tee -a /etc/hosts; bin/infra hosts --ip <address> if Traefik is not on 127.0.0.1, as with kind):\n")
+	for _, l := range lines {
+		fmt.Fprintln(c.Stdout, l)
+	}
+	return nil
+}
+
+// variable finds a stack variable set for this run on the command line
+// (-var name=value, the last one wins, as for OpenTofu) or as TF_VAR_name.
+// Values in *.tfvars files are not seen.
+func (c Config) variable(name string) (string, bool) {
+	value, found := "", false
+	for i := 0; i < len(c.Args); i++ {
+		a := c.Args[i]
+		var kv string
+		switch {
+		case a == "-var" || a == "--var":
+			if i+1 < len(c.Args) {
+				i++
+				kv = c.Args[i]
+			}
+		case strings.HasPrefix(a, "-var="):
+			kv = strings.TrimPrefix(a, "-var=")
+		case strings.HasPrefix(a, "--var="):
+			kv = strings.TrimPrefix(a, "--var=")
+		}
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			value, found = v, true
+		}
+	}
+	if found {
+		return value, true
+	}
+	for _, e := range c.Env {
+		if k, v, ok := strings.Cut(e, "="); ok && k == "TF_VAR_"+name {
+			value, found = v, true
+		}
+	}
+	return value, found
 }
 
 func (c Config) env() (string, error) {
@@ -230,6 +423,11 @@ func (c Config) tofu(dir string, env, args []string, fw *forwarder) error {
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	// init's progress goes to stderr: stdout carries only the action's own
+	// output, so `output -json doctor > doctor.json` is valid JSON.
+	if args[0] == "init" {
+		cmd.Stdout = c.Stderr
+	}
 	// Off a terminal, OpenTofu gets its own process group so a signal sent
 	// to the wrapper's whole group reaches it once, through the forwarder.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: !c.Interactive}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,9 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"fullfrontend.be/infra/internal/appcatalog"
 	"fullfrontend.be/infra/internal/repo"
 	"fullfrontend.be/infra/internal/secrets"
 	"fullfrontend.be/infra/internal/testsupport/testenv"
+	"fullfrontend.be/infra/internal/toolchain"
 )
 
 const clearSecrets = `do_token = "tok'en\"$x"
@@ -73,6 +77,8 @@ func newEnv(t *testing.T) *env {
 		key: filepath.Join(root, "key.txt"), otherKey: filepath.Join(root, "other.txt")}
 	e.writeFile("go.mod", "module "+repo.ModulePath+"\n", 0o644)
 	e.writeFile("sops.yaml", readFile(t, filepath.Join(src, "sops.yaml")), 0o644)
+	// The catalog: a dev apply ends with the /etc/hosts lines of its FQDNs.
+	e.writeFile(appcatalog.Path, readFile(t, filepath.Join(src, appcatalog.Path)), 0o644)
 	// The real stacks' variable declarations, so filtering is tested on them.
 	for _, s := range []string{"cluster", "platform"} {
 		e.writeFile("stacks/"+s+"/variables.tf", readFile(t, filepath.Join(src, "stacks", s, "variables.tf")), 0o644)
@@ -92,7 +98,17 @@ func newEnv(t *testing.T) *env {
 	if err := os.Remove(clear); err != nil {
 		t.Fatal(err)
 	}
+	toolsDir, err := toolchain.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.vars = map[string]string{
+		// A home of its own: a dev kubeconfig that answers, no dev key of
+		// the user's; the tools cache stays the real one.
+		"HOME":              e.home(),
+		"XDG_CONFIG_HOME":   "",
+		"KUBECONFIG":        "",
+		"INFRA_TOOLS_DIR":   toolsDir,
 		"INFRA_REPO":        root,
 		"TOFU_BINARY":       fakeTofuBinary,
 		"SOPS_AGE_KEY_FILE": e.key,
@@ -102,6 +118,14 @@ func newEnv(t *testing.T) *env {
 		"APP_ENV":           "dev",
 	}
 	return e
+}
+
+// home is the test's HOME, with a ~/.kube/config whose cluster answers.
+func (e *env) home() string {
+	e.t.Helper()
+	home := filepath.Join(e.root, "home")
+	e.writeFile("home/.kube/config", kubeconfigFor(e.t, listen(e.t)), 0o600)
+	return home
 }
 
 func (e *env) writeFile(name, content string, mode os.FileMode) string {
@@ -409,4 +433,94 @@ func readFile(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// listen stands in for a local cluster's API server: the dev pre-flight
+// only needs its port to accept connections. It returns the server URL.
+func listen(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return "https://" + l.Addr().String()
+}
+
+// kubeconfigFor is a kubeconfig like docker-desktop's, for server.
+func kubeconfigFor(t *testing.T, server string) string {
+	t.Helper()
+	return fmt.Sprintf(`apiVersion: v1
+kind: Config
+current-context: docker-desktop
+contexts:
+- name: docker-desktop
+  context: {cluster: docker-desktop, user: docker-desktop}
+clusters:
+- name: docker-desktop
+  cluster: {server: %q}
+users:
+- name: docker-desktop
+  user: {token: x}
+`, server)
+}
+
+// TestOutputByNameReadsTheStacksThatDeclareIt: in prod, `output -json
+// doctor > doctor.json` must ask stacks/platform alone (stacks/cluster has
+// no such output) and leave on stdout only the output itself.
+func TestOutputByNameReadsTheStacksThatDeclareIt(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		wantCalls []string
+		wantOut   string // the wrapper's whole stdout
+		wantErr   string
+	}{
+		{"named output of the platform", []string{"-json", "doctor"},
+			[]string{"call platform init -input=false", "call platform output -json doctor"}, "fake platform output result\n", ""},
+		{"named output of both", []string{"-raw", "root_domain"},
+			[]string{"call cluster init -input=false", "call cluster output -raw root_domain", "call platform init -input=false", "call platform output -raw root_domain"},
+			"fake cluster output result\nfake platform output result\n", ""},
+		{"every output", []string{"-json"},
+			[]string{"call cluster init -input=false", "call cluster output -json", "call platform init -input=false", "call platform output -json"},
+			"fake cluster output result\nfake platform output result\n", ""},
+		{"no stack declares it", []string{"-json", "doctr"}, nil, "", `no stack of prod declares output "doctr"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.vars["APP_ENV"] = "prod"
+			e.writeFile("stacks/platform/outputs.tf", "output \"doctor\" {\n  value = {}\n}\noutput \"root_domain\" {\n  value = \"x\"\n}\n", 0o644)
+			e.writeFile("stacks/cluster/outputs.tf", "output \"root_domain\" {\n  value = \"x\"\n}\n", 0o644)
+			cmd, _ := e.command(append([]string{"output"}, tt.args...)...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(stderr.String(), tt.wantErr) {
+					t.Fatalf("err %v, want failure mentioning %q:\n%s", err, tt.wantErr, stderr.String())
+				}
+			} else if err != nil {
+				t.Fatalf("%v:\n%s", err, stderr.String())
+			}
+			if got := grep(e.logLines(), "call "); strings.Join(got, "|") != strings.Join(tt.wantCalls, "|") {
+				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.wantCalls, "\n"))
+			}
+			if stdout.String() != tt.wantOut {
+				t.Errorf("stdout %q, want %q (init's progress belongs on stderr)", stdout.String(), tt.wantOut)
+			}
+			if tt.wantErr == "" && !strings.Contains(stderr.String(), "fake init progress") {
+				t.Errorf("init's progress is lost:\n%s", stderr.String())
+			}
+		})
+	}
 }

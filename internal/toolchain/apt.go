@@ -31,6 +31,8 @@ func AptPackages() []string {
 		// infra migrate dav is tested between two real CalDAV/CardDAV
 		// servers (internal/davmigrate): Debian's Radicale.
 		"radicale",
+		// Mailu's accounts Job script (modules/apps/mailu/files/accounts.py).
+		"python3",
 	}
 }
 

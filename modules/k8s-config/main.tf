@@ -23,6 +23,20 @@ locals {
     proxyProtocol    = { trustedIPs = local.trusted_ips }
     forwardedHeaders = { trustedIPs = local.trusted_ips }
   }
+
+  # Mail's ports on the same load balancer (modules/apps/mailu/tcp.tf):
+  # Traefik listens on 8000+port (it runs without privileges) and forwards
+  # the raw TCP connections. Long IMAP IDLE sessions: no read timeout (Traefik
+  # 3 closes a connection after 60 s of reading by default).
+  mail_entrypoints = { smtp = 25, smtps = 465, submission = 587, imaps = 993 }
+  mail_ports = var.mail ? { for name, port in local.mail_entrypoints : name => {
+    port          = 8000 + port
+    exposedPort   = port
+    expose        = { default = true }
+    protocol      = "TCP"
+    proxyProtocol = { trustedIPs = local.trusted_ips }
+    transport     = { respondingTimeouts = { readTimeout = "0s", writeTimeout = "0s", idleTimeout = "3600s" } }
+  } } : {}
 }
 
 # Pod Security Admission: infra needs privileged (Velero's node agent and the
@@ -72,12 +86,12 @@ resource "helm_release" "traefik" {
     providers = {
       kubernetesIngress = { publishedService = { enabled = true } }
     }
-    ports = {
+    ports = merge({
       web = merge(local.entrypoint_trust, var.is_prod ? {
         http = { redirections = { entryPoint = { to = "websecure", scheme = "https", permanent = true } } }
       } : {})
       websecure = local.entrypoint_trust
-    }
+    }, local.mail_ports)
     service = {
       annotations = var.is_prod ? {
         "service.beta.kubernetes.io/do-loadbalancer-name"                  = local.lb_name

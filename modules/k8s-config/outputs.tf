@@ -34,6 +34,16 @@ output "app_platform" {
   }
 }
 
+output "mail_entrypoints" {
+  description = "Traefik's entry points for the mail ports, by name (smtp, smtps, submission, imaps) and public port; empty when mail is off."
+  value       = var.mail ? local.mail_entrypoints : {}
+}
+
+output "load_balancer_hostname" {
+  description = "Hostname of the ingress load balancer (lb.<root_domain>, prod); empty in dev."
+  value       = var.is_prod ? local.lb_hostname : ""
+}
+
 output "external_dns_record_types" {
   description = "Record types external-dns manages (from DNSEndpoint objects and ingresses): A, AAAA, CNAME, MX, TXT. Others (SRV, CAA, NS) must be digitalocean_record resources (stacks/platform/dns.tf)."
   value       = local.external_dns_record_types

@@ -3,6 +3,12 @@ variable "is_prod" {
   type        = bool
 }
 
+variable "mail" {
+  description = "True when Mailu runs: Traefik then also listens on the mail ports (25, 465, 587, 993) of its load balancer."
+  type        = bool
+  default     = false
+}
+
 variable "root_domain" {
   description = "Root domain of the environment (from modules/environment)."
   type        = string

@@ -27,10 +27,12 @@ locals {
     alertmanager  = { requests = { cpu = "10m", memory = "48Mi" }, limits = { memory = "128Mi" } }
     ksm           = { requests = { cpu = "20m", memory = "64Mi" }, limits = { memory = "192Mi" } }
     node_exporter = { requests = { cpu = "20m", memory = "32Mi" }, limits = { memory = "64Mi" } }
-    grafana       = { requests = { cpu = "50m", memory = "256Mi" }, limits = { memory = "512Mi" } }
-    sidecar       = { requests = { cpu = "10m", memory = "64Mi" }, limits = { memory = "128Mi" } }
-    victorialogs  = { requests = { cpu = "50m", memory = "128Mi" }, limits = { memory = "512Mi" } }
-    collector     = { requests = { cpu = "20m", memory = "64Mi" }, limits = { memory = "256Mi" } }
+    # Grafana idles at 100-150 MiB with the platform's dashboards; 256 Mi
+    # requested left no room for mail on three nodes (README.md, cost).
+    grafana      = { requests = { cpu = "50m", memory = "160Mi" }, limits = { memory = "512Mi" } }
+    sidecar      = { requests = { cpu = "10m", memory = "64Mi" }, limits = { memory = "128Mi" } }
+    victorialogs = { requests = { cpu = "50m", memory = "128Mi" }, limits = { memory = "512Mi" } }
+    collector    = { requests = { cpu = "20m", memory = "64Mi" }, limits = { memory = "256Mi" } }
   }
 
   # What Prometheus scrapes beyond the chart's own targets: the components

@@ -51,7 +51,7 @@ module "analytics" {
 # Kept whether or not the app is enabled: disabling an app for a while must
 # not lose the key its database was written with.
 resource "random_password" "app_secret" {
-  for_each = toset(["analytics", "crm", "n8n", "nextcloud"])
+  for_each = toset(["analytics", "crm", "mailu", "n8n", "nextcloud"])
   length   = 48
   special  = false
 }
@@ -118,4 +118,45 @@ module "nextcloud" {
 
 locals {
   nextcloud_admin_password = var.nextcloud_admin_password != "" ? var.nextcloud_admin_password : random_password.app_secret["nextcloud"].result
+}
+
+# A DKIM key from SOPS: its public half read here, outside the module (whose
+# depends_on would defer a data source to apply), so the DKIM record is in
+# the very first plan.
+data "tls_public_key" "mailu_dkim" {
+  count           = nonsensitive(var.mailu_dkim_private_key != "") ? 1 : 0
+  private_key_pem = var.mailu_dkim_private_key
+}
+
+# Mailu (mail.<root_domain>), seed priority 8: the official chart, shared
+# Postgres, its own Valkey, mail ports through Traefik's load balancer,
+# accounts from mail_users/mail_aliases, DKIM key from OpenTofu.
+module "mailu" {
+  source           = "../../modules/apps/mailu"
+  count            = module.env.apps["mailu"].enabled ? 1 : 0
+  app              = module.env.apps["mailu"]
+  platform         = module.k8s_config.app_platform
+  database         = lookup(local.app_databases, "mailu", null)
+  chart            = module.charts.charts["mailu"]
+  mail_entrypoints = module.k8s_config.mail_entrypoints
+  domain           = module.env.root_domain
+  secret_key       = var.mailu_secret_key != "" ? var.mailu_secret_key : random_password.app_secret["mailu"].result
+  pod_cidr         = module.env.is_prod ? data.digitalocean_kubernetes_cluster.main[0].cluster_subnet : var.dev_pod_cidr
+  require_relay    = module.env.is_prod
+  relay = {
+    host     = var.mailu_relay_host != "" ? var.mailu_relay_host : null
+    username = var.mailu_relay_username
+    password = var.mailu_relay_password
+  }
+  dkim_key = length(data.tls_public_key.mailu_dkim) == 0 ? null : {
+    private_key_pem = var.mailu_dkim_private_key
+    public_key_pem  = data.tls_public_key.mailu_dkim[0].public_key_pem
+  }
+  users        = var.mail_users
+  aliases      = var.mail_aliases
+  dmarc        = var.mail_dmarc
+  spf_includes = var.mail_spf_includes
+  storage      = var.mailu_storage
+  dns_ttl      = var.dns_ttl
+  depends_on   = [module.k8s_config, module.database]
 }

@@ -1,37 +1,52 @@
-# DNS records of root_domain besides the ingresses' (prod only: dev has no
-# public DNS). external-dns publishes each ingress host (a CNAME to
-# lb.<root>); modules/k8s-config writes the A records of lb.<root> and the
-# apex. Everything else is served here, one record set per name and type:
+# The DNS records no Ingress carries (prod only: dev has no public DNS).
+# external-dns publishes each ingress host (a CNAME to lb.<root>);
+# modules/k8s-config writes the A records of lb.<root> and the apex.
+# Everything else is served here, one record set per name and type:
 #   - A, AAAA, CNAME, MX, TXT: a DNSEndpoint object, which external-dns
 #     writes to DigitalOcean (the types it manages,
 #     module.k8s_config.external_dns_record_types);
 #   - SRV, CAA, NS: a digitalocean_record per target, because external-dns
-#     v0.20.0 cannot write those right (see modules/k8s-config/dns.tf).
-# Record sets come from var.dns_extra_records (the operator's, written by
-# infra migrate dns from Mail-in-a-Box's zone) and local.dns_stack_records
-# (the stack's own). external-dns keeps one endpoint per name and type and
-# drops the others, so both sources are merged here into one set: an apex
-# TXT of the operator's and the stack's SPF end up in the same record set.
+#     v0.20.0 cannot write those (see modules/k8s-config/dns.tf).
+# Record sets come from the stack itself (local.dns_records_list: the zone's
+# CAA, mail's MX, SPF, DKIM, DMARC, SRV) and from var.dns_extra_records (the
+# operator's, written by infra migrate dns from Mail-in-a-Box's zone).
+# external-dns keeps one endpoint per name and type and drops the others,
+# so both sources are merged here into one set: an apex TXT of the
+# operator's and the stack's SPF end up in the same record set.
 locals {
+  # Only Let's Encrypt may issue certificates for the zone (cert-manager's
+  # issuer); violations are reported to the ACME address.
+  caa_records = [{
+    dnsName    = module.env.root_domain
+    recordType = "CAA"
+    targets    = ["0 issue \"letsencrypt.org\"", "0 iodef \"mailto:${var.acme_email}\""]
+    recordTTL  = var.dns_ttl
+  }]
+  # The stack's own records, in the shape of a DNSEndpoint's
+  # spec.endpoints[]. A module that needs records gives them here (as Mailu
+  # does), never as DNSEndpoints of its own.
+  dns_records_list = concat(local.caa_records, flatten(module.mailu[*].dns_records))
+  # The same by name and type: the doctor output's dns_records.
+  dns_records = {
+    for key, rs in { for r in local.dns_records_list : "${r.dnsName}/${r.recordType}" => r... } : key => {
+      dnsName    = rs[0].dnsName
+      recordType = rs[0].recordType
+      targets    = distinct(flatten(rs[*].targets))
+      recordTTL  = min(rs[*].recordTTL...)
+    }
+  }
+
   dns_root = module.env.root_domain
-
-  # The stack's own records besides the ingress hosts, in the shape of the
-  # doctor output's dns_records (docs: the DNSEndpoint fields). An app module
-  # that needs records (Mailu: MX, SPF, DKIM, DMARC, autoconfig, SRV) adds
-  # its list here instead of writing DNSEndpoints of its own, for example
-  # concat(one(module.mail[*].dns_records), ...). Empty until then.
-  dns_stack_records = []
-
   # Names the stack serves through ingresses (a CNAME to lb.<root>, which can
-  # share its name with nothing) or as its own A records (lb, and the apex,
-  # which keeps other types).
+  # share its name with nothing) or as its own A records (lb; the apex keeps
+  # other types).
   dns_ingress_hosts = toset(concat(
     flatten([for a in values(module.env.apps) : concat([a.host], values(a.hosts)) if a.enabled]),
     ["grafana.${local.dns_root}", "lb.${local.dns_root}"],
   ))
 
   dns_entries = concat(
-    [for r in local.dns_stack_records : {
+    [for r in local.dns_records_list : {
       fqdn    = r.dnsName
       type    = r.recordType
       ttl     = r.recordTTL
@@ -46,14 +61,13 @@ locals {
       source  = "dns_extra_records[\"${k}\"]"
     }],
   )
-  dns_grouped = { for e in local.dns_entries : "${e.fqdn} ${e.type}" => e... }
-  dns_record_sets = { for k, es in local.dns_grouped : k => {
+  dns_record_sets = { for k, es in { for e in local.dns_entries : "${e.fqdn}/${e.type}" => e... } : k => {
     fqdn = es[0].fqdn
     type = es[0].type
     # One TTL per record set: the shortest asked for.
     ttl     = min([for e in es : e.ttl]...)
     targets = distinct(flatten([for e in es : e.targets]))
-    sources = [for e in es : e.source]
+    sources = distinct([for e in es : e.source])
     # DigitalOcean's name of the record: relative, "@" for the apex.
     name = es[0].fqdn == local.dns_root ? "@" : trimsuffix(es[0].fqdn, ".${local.dns_root}")
   } }
@@ -62,7 +76,7 @@ locals {
   dns_conflicts = { for k, s in local.dns_record_sets : k => (
     s.fqdn != local.dns_root && contains(local.dns_ingress_hosts, s.fqdn) ? "${s.fqdn} is a host of the stack (a CNAME to lb.${local.dns_root}, or lb itself), which can share its name with no other record: remove ${join(" and ", s.sources)}" :
     s.fqdn == local.dns_root && contains(["A", "AAAA", "CNAME"], s.type) ? "the apex ${s.fqdn} has the stack's A record to the load balancer; ${s.type} records there would send visitors elsewhere: remove ${join(" and ", s.sources)}" :
-    s.type == "CNAME" && length([for k2, s2 in local.dns_record_sets : k2 if s2.fqdn == s.fqdn]) > 1 ? "${s.fqdn} has a CNAME (${join(" and ", s.sources)}) and other records (${join(", ", flatten([for k2, s2 in local.dns_record_sets : s2.sources if s2.fqdn == s.fqdn && k2 != k]))}): a CNAME shares its name with nothing, external-dns would drop it" :
+    s.type == "CNAME" && length([for k2, s2 in local.dns_record_sets : k2 if s2.fqdn == s.fqdn]) > 1 ? "${s.fqdn} has a CNAME (${join(" and ", s.sources)}) and other records (${join(", ", distinct(flatten([for k2, s2 in local.dns_record_sets : s2.sources if s2.fqdn == s.fqdn && k2 != k])))}): a CNAME shares its name with nothing, external-dns would drop it" :
     s.type == "CNAME" && length(s.targets) > 1 ? "${s.fqdn} gets ${length(s.targets)} CNAME targets from ${join(" and ", s.sources)}: a CNAME has exactly one" :
     s.type == "MX" && contains(s.sources, "the stack") && length(s.sources) > 1 ? "${s.fqdn} gets MX records from the stack and from ${join(" and ", [for x in s.sources : x if x != "the stack"])}: mail would be shared between both servers; remove the entry once the stack handles mail" :
     s.type == "TXT" && length([for t in s.targets : t if startswith(lower(t), "v=spf1")]) > 1 ? "${s.fqdn} gets ${length([for t in s.targets : t if startswith(lower(t), "v=spf1")])} SPF records (v=spf1) from ${join(" and ", s.sources)}: receivers treat more than one as an error (RFC 7208); keep one" :
@@ -71,11 +85,9 @@ locals {
   ) }
 
   dns_endpoint_sets = module.env.is_prod ? { for k, s in local.dns_record_sets : k => s if contains(module.k8s_config.external_dns_record_types, s.type) } : {}
-  # Kubernetes names: "<type>.<name>" with "*" as "wildcard" and what a
-  # DNS-1123 name refuses ("_") dropped at the start of a label, else "-".
-  dns_endpoint_names = { for k, s in local.dns_endpoint_sets : k => "${lower(s.type)}.${
-    s.name == "@" ? "apex" : trim(replace(replace(replace(replace(s.name, "*", "wildcard"), "/[^a-z0-9.]+/", "-"), "/-*\\.-*/", "."), "/\\.+/", "."), "-.")
-  }" }
+  # <type>.<name without underscores>, for example txt.dmarc.fullfrontend.be
+  # (object names allow dots, not underscores nor "*").
+  dns_object_names = { for k, s in local.dns_endpoint_sets : k => lower("${s.type}.${replace(replace(s.fqdn, "_", ""), "*", "wildcard")}") }
 
   # digitalocean_record holds one target: one resource per target, keyed by
   # the target so that removing one never renames the others.
@@ -84,7 +96,7 @@ locals {
   } if !contains(module.k8s_config.external_dns_record_types, s.type)]...) : {}
 }
 
-resource "kubectl_manifest" "dns_endpoint" {
+resource "kubectl_manifest" "dns_record" {
   for_each          = local.dns_endpoint_sets
   server_side_apply = true
   # The CRD comes with the external-dns chart.
@@ -93,9 +105,9 @@ resource "kubectl_manifest" "dns_endpoint" {
     apiVersion = "externaldns.k8s.io/v1alpha1"
     kind       = "DNSEndpoint"
     metadata = {
-      name      = local.dns_endpoint_names[each.key]
+      name      = local.dns_object_names[each.key]
       namespace = module.k8s_config.namespaces.infra
-      labels    = { "app.kubernetes.io/managed-by" = "opentofu", "app.kubernetes.io/part-of" = "platform-dns" }
+      labels    = { "app.kubernetes.io/managed-by" = "opentofu" }
     }
     spec = {
       endpoints = [{
@@ -112,8 +124,8 @@ resource "kubectl_manifest" "dns_endpoint" {
       error_message = "DNS: ${local.dns_conflicts[each.key]}."
     }
     precondition {
-      condition     = length(distinct(values(local.dns_endpoint_names))) == length(local.dns_endpoint_names)
-      error_message = "DNS: two record sets get the DNSEndpoint name ${local.dns_endpoint_names[each.key]}: rename one of ${join(" and ", each.value.sources)} (their names differ only by \"_\", \"-\" or \"*\")."
+      condition     = length(distinct(values(local.dns_object_names))) == length(local.dns_object_names)
+      error_message = "DNS: two record sets get the DNSEndpoint name ${local.dns_object_names[each.key]} (their names differ only by underscores, for example _dmarc and dmarc): rename one of ${join(" and ", each.value.sources)}."
     }
   }
 }

@@ -9,6 +9,7 @@ module "k8s_config" {
   vpc_cidr     = local.vpc_cidr
   acme_email   = var.acme_email
   dns_ttl      = var.dns_ttl
+  mail         = module.env.apps["mailu"].enabled
   backups_bucket = module.env.is_prod ? {
     name   = module.env.names.backups_bucket
     region = var.region

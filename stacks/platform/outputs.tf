@@ -90,3 +90,54 @@ output "nextcloud_admin_password" {
   value       = local.nextcloud_admin_password
   sensitive   = true
 }
+
+output "mail_url" {
+  description = "URL of Mailu's web UI: /admin and /webmail (null when mail is not enabled)."
+  value       = one(module.mailu[*].url)
+}
+
+output "mail_dkim_txt" {
+  description = "Value of the DKIM TXT record (dkim._domainkey.<root_domain>), published by external-dns in prod (null when mail is not enabled)."
+  value       = one(module.mailu[*].dkim_txt)
+}
+
+output "mail_initial_passwords" {
+  description = "Initial password of each mail user, by address (docs/migration-mail.md): tofu output -json mail_initial_passwords. Users change it at first login; an apply never resets it."
+  value       = length(module.mailu) > 0 ? module.mailu[0].initial_passwords : {}
+  sensitive   = true
+}
+
+# What `infra doctor` and `infra migrate dns` check the live platform
+# against: APP_ENV=prod ./scripts/tofu-secrets.sh output -json doctor > doctor.json
+output "doctor" {
+  description = "What the platform should look like from outside (DNS, TLS hosts, mail, backups, namespaces), for infra doctor --expect and infra migrate dns --expect."
+  value = {
+    environment            = var.app_env
+    root_domain            = module.env.root_domain
+    name_servers           = module.env.is_prod ? ["ns1.digitalocean.com", "ns2.digitalocean.com", "ns3.digitalocean.com"] : []
+    load_balancer_hostname = module.k8s_config.load_balancer_hostname
+    hosts = sort(distinct(concat(
+      flatten([for a in module.env.apps : concat([a.host], values(a.hosts)) if a.enabled]),
+      [trimprefix(trimprefix(module.monitoring.grafana_url, "https://"), "http://")],
+    )))
+    mail_host   = length(module.mailu) > 0 ? module.mailu[0].mail_host : ""
+    dns_records = values(local.dns_records)
+    backups = {
+      s3 = {
+        endpoint = nonsensitive(module.k8s_config.backup_s3.endpoint)
+        bucket   = nonsensitive(module.k8s_config.backup_s3.bucket)
+        region   = nonsensitive(module.k8s_config.backup_s3.region)
+      }
+      databases = [for engine in keys(module.database) : {
+        engine                = engine
+        namespace             = "data"
+        backup_cronjob        = "${engine}-backup"
+        restore_check_cronjob = "${engine}-restore-check"
+        s3_prefix             = "db/${engine}/"
+      }]
+      velero_namespace = module.k8s_config.velero_namespace
+      velero_schedules = concat(["platform-daily"], [for name, a in module.env.apps : "${name}-daily" if a.enabled])
+    }
+    app_namespaces = { for name, a in module.env.apps : name => a.namespace if a.enabled }
+  }
+}

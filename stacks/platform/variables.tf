@@ -317,6 +317,137 @@ variable "nextcloud_external_storage" {
   default = {}
 }
 
+# --- Mail (Mailu, mail.<root_domain>) ---
+
+variable "mail_users" {
+  description = "Mailboxes of <root_domain>, keyed by local part (alice = alice@<root_domain>): display_name, admin (Mailu global admin), quota_mb (0 = Mailu's default, 1 GB), enabled. `infra migrate mail accounts` writes them from Mail-in-a-Box into mail-accounts.auto.tfvars.json. A new user gets a generated initial password (tofu output -json mail_initial_passwords) and changes it at first login; an apply never resets a password and never deletes a mailbox (a user removed here stays in Mailu until deleted in its admin)."
+  type = map(object({
+    display_name = optional(string, "")
+    admin        = optional(bool, false)
+    quota_mb     = optional(number, 0)
+    enabled      = optional(bool, true)
+  }))
+  default = {}
+  validation {
+    # Dot-atom local parts without +, which is Mailu's recipient delimiter
+    # (alice+news@ is delivered to alice@).
+    condition     = alltrue([for l, _ in var.mail_users : can(regex("^[a-z0-9!#$%&'*/=?^_`{|}~-]+(\\.[a-z0-9!#$%&'*/=?^_`{|}~-]+)*$", l)) && length(l) <= 64 && !strcontains(l, "+")])
+    error_message = "mail_users keys must be lower-case local parts (letters, digits, . _ - and the other dot-atom characters, no +, no leading/trailing/double dot, at most 64), for example alice or jean.dupont."
+  }
+  validation {
+    condition     = alltrue([for _, u in var.mail_users : u.quota_mb >= 0 && floor(u.quota_mb) == u.quota_mb && !can(regex("[[:cntrl:]]", u.display_name))])
+    error_message = "mail_users: quota_mb must be a whole number of MiB (0 = Mailu's default) and display_name must not contain control characters."
+  }
+}
+
+variable "mail_aliases" {
+  description = "Aliases of <root_domain>, keyed by local part: destinations are local parts of mail_users or full addresses elsewhere, for example { contact = { destinations = [\"alice\", \"bob@example.org\"] } }. An alias removed here is removed from Mailu."
+  type = map(object({
+    destinations = list(string)
+  }))
+  default = {}
+  validation {
+    condition     = alltrue([for l, _ in var.mail_aliases : can(regex("^[a-z0-9!#$%&'*/=?^_`{|}~-]+(\\.[a-z0-9!#$%&'*/=?^_`{|}~-]+)*$", l)) && length(l) <= 64 && !strcontains(l, "+")])
+    error_message = "mail_aliases keys must be lower-case local parts (dot-atom, no +, at most 64), for example contact."
+  }
+  validation {
+    condition     = length(setintersection(keys(var.mail_aliases), keys(var.mail_users))) == 0
+    error_message = "mail_aliases and mail_users share a local part: an address is either a mailbox or an alias; remove it from one of them."
+  }
+  validation {
+    condition     = alltrue([for _, a in var.mail_aliases : length(a.destinations) > 0 && alltrue([for d in a.destinations : can(regex("^[^@[:space:]]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,}$", lower(d))) || contains(keys(var.mail_users), d)])])
+    error_message = "mail_aliases: each alias needs at least one destination, each a local part that is a key of mail_users or a full address such as bob@example.org."
+  }
+}
+
+variable "mail_dmarc" {
+  description = "DMARC policy of <root_domain> (none, quarantine, reject), its percentage, and the local part that receives the aggregate reports (a user or an alias; Mail-in-a-Box used postmaster)."
+  type = object({
+    policy     = optional(string, "quarantine")
+    percentage = optional(number, 100)
+    report_to  = optional(string, "postmaster")
+  })
+  default = {}
+}
+
+variable "mail_spf_includes" {
+  description = "SPF include: domains of the outbound relay (for example mailgun.org, spf.brevo.com, amazonses.com): mail leaves the cluster through it, so its servers must be allowed by <root_domain>'s SPF."
+  type        = list(string)
+  default     = []
+}
+
+variable "mailu_relay_host" {
+  description = "Outbound relay of Mailu in Postfix's relayhost form, for example [smtp.eu.mailgun.org]:587. Required in prod: DigitalOcean blocks outbound port 25, so without a relay no mail would leave. Its login is mailu_relay_username and mailu_relay_password in the SOPS secrets."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.mailu_relay_host == "" || can(regex("^\\[?[a-z0-9]([a-z0-9.-]*[a-z0-9])?\\]?(:[0-9]{1,5})?$", var.mailu_relay_host))
+    error_message = "mailu_relay_host must be a host with an optional port, in Postfix's relayhost form: [smtp.eu.mailgun.org]:587."
+  }
+}
+
+variable "mailu_relay_username" {
+  description = "Login of the outbound relay (SOPS secrets)."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
+variable "mailu_relay_password" {
+  description = "Password or API key of the outbound relay (SOPS secrets)."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
+variable "mailu_secret_key" {
+  description = "Mailu's SECRET_KEY (SOPS secrets), at least 32 characters. Empty: generated once and kept in the encrypted state."
+  type        = string
+  sensitive   = true
+  default     = ""
+  validation {
+    condition     = var.mailu_secret_key == "" || (length(var.mailu_secret_key) >= 32 && can(regex("^[[:graph:]]+$", var.mailu_secret_key)))
+    error_message = "mailu_secret_key must be empty (generated) or at least 32 printable characters without spaces: openssl rand -hex 32."
+  }
+}
+
+variable "mailu_dkim_private_key" {
+  description = "DKIM private key of <root_domain> (PEM, RSA 2048: openssl genrsa 2048), from the SOPS secrets. Empty: generated by OpenTofu once and kept in the encrypted state. Given, the DKIM record is known at the first plan and survives a lost state; changing it republishes the record."
+  type        = string
+  sensitive   = true
+  default     = ""
+  validation {
+    condition     = var.mailu_dkim_private_key == "" || can(regex("^-----BEGIN (RSA )?PRIVATE KEY-----", trimspace(var.mailu_dkim_private_key)))
+    error_message = "mailu_dkim_private_key must be empty (generated) or a PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----): openssl genrsa 2048."
+  }
+}
+
+variable "dev_pod_cidr" {
+  description = "Pod network of the dev cluster (Mailu trusts Traefik's PROXY protocol and its own pods there); the default covers docker-desktop (10.1.0.0/16), kind (10.244.0.0/16) and k3d (10.42.0.0/16). Prod reads the DOKS cluster's own."
+  type        = string
+  default     = "10.0.0.0/8"
+  validation {
+    condition     = can(cidrnetmask(var.dev_pod_cidr))
+    error_message = "dev_pod_cidr must be an IPv4 CIDR such as 10.244.0.0/16."
+  }
+}
+
+variable "mailu_storage" {
+  description = "Sizes of Mailu's volumes (whole Gi): mail (maildirs; default 10Gi: set it above Mail-in-a-Box's `du -sh /home/user-data/mail/mailboxes` before the copy, a volume grows but never shrinks), queue, admin, antispam, webmail."
+  type = object({
+    mail     = optional(string, "10Gi")
+    queue    = optional(string, "2Gi")
+    admin    = optional(string, "1Gi")
+    antispam = optional(string, "1Gi")
+    webmail  = optional(string, "1Gi")
+  })
+  default = {}
+  validation {
+    condition     = alltrue([for v in values(var.mailu_storage) : can(regex("^[1-9][0-9]*Gi$", v))])
+    error_message = "mailu_storage sizes must be whole Gi such as 10Gi."
+  }
+}
+
 # DNS (prod): records of root_domain the stack serves besides its own
 # (stacks/platform/dns.tf). infra migrate dns writes them from Mail-in-a-Box's
 # zone into dns-extra-records.auto.tfvars.json (docs/migration-dns.md).

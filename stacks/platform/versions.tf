@@ -23,6 +23,10 @@ terraform {
       source  = "digitalocean/digitalocean"
       version = "2.99.1"
     }
+    tls = {
+      source  = "hashicorp/tls"
+      version = "4.2.1"
+    }
     random = {
       source  = "hashicorp/random"
       version = "3.9.0"

@@ -80,6 +80,7 @@ func Fixtures() testprovider.Fixtures {
 		"digitalocean_vpc.ip_range":                       "10.110.0.0/20",
 		"digitalocean_loadbalancer.ip":                    "203.0.113.10",
 		"digitalocean_kubernetes_versions.latest_version": "1.34.5-do.0",
+		"digitalocean_kubernetes_cluster.cluster_subnet":  "10.244.0.0/16",
 		// Long enough for every length rule the modules put on a secret
 		// (an app secret, an encryption key) when an apply stores it.
 		"random_password.result": "fixture-password-0123456789abcdef0123456789abcdef",

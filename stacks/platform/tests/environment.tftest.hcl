@@ -17,10 +17,18 @@ mock_provider "digitalocean" {
   mock_data "digitalocean_loadbalancer" {
     defaults = { ip = "203.0.113.10" }
   }
+  mock_data "digitalocean_kubernetes_cluster" {
+    defaults = { cluster_subnet = "10.244.0.0/16" }
+  }
 }
+mock_provider "tls" {}
 
 variables {
   state_encryption_passphrase = "test-passphrase-0123456789"
+  # prod mail refuses to plan without an outbound relay.
+  mailu_relay_host     = "[smtp.relay.example]:587"
+  mailu_relay_username = "test-relay-user"
+  mailu_relay_password = "test-relay-password"
 }
 
 run "prod_defaults" {
@@ -30,14 +38,16 @@ run "prod_defaults" {
   }
   assert {
     condition = output.fqdns == {
-      wordpress   = "fullfrontend.be"
-      n8n         = "n8n.fullfrontend.be"
-      n8n_webhook = "webhook.fullfrontend.be"
-      nextcloud   = "cloud.fullfrontend.be"
-      mail        = "mail.fullfrontend.be"
-      analytics   = "insights.fullfrontend.be"
-      registry    = "registry.fullfrontend.be"
-      crm         = "crm.fullfrontend.be"
+      wordpress          = "fullfrontend.be"
+      n8n                = "n8n.fullfrontend.be"
+      n8n_webhook        = "webhook.fullfrontend.be"
+      nextcloud          = "cloud.fullfrontend.be"
+      mailu              = "mail.fullfrontend.be"
+      mailu_autoconfig   = "autoconfig.fullfrontend.be"
+      mailu_autodiscover = "autodiscover.fullfrontend.be"
+      analytics          = "insights.fullfrontend.be"
+      registry           = "registry.fullfrontend.be"
+      crm                = "crm.fullfrontend.be"
     }
     error_message = "prod FQDNs do not match the seed's table for fullfrontend.be"
   }
@@ -62,14 +72,16 @@ run "dev_defaults" {
   }
   assert {
     condition = output.fqdns == {
-      wordpress   = "fullfrontend.kube"
-      n8n         = "n8n.fullfrontend.kube"
-      n8n_webhook = "webhook.fullfrontend.kube"
-      nextcloud   = "cloud.fullfrontend.kube"
-      mail        = "mail.fullfrontend.kube"
-      analytics   = "insights.fullfrontend.kube"
-      registry    = "registry.fullfrontend.kube"
-      crm         = "crm.fullfrontend.kube"
+      wordpress          = "fullfrontend.kube"
+      n8n                = "n8n.fullfrontend.kube"
+      n8n_webhook        = "webhook.fullfrontend.kube"
+      nextcloud          = "cloud.fullfrontend.kube"
+      mailu              = "mail.fullfrontend.kube"
+      mailu_autoconfig   = "autoconfig.fullfrontend.kube"
+      mailu_autodiscover = "autodiscover.fullfrontend.kube"
+      analytics          = "insights.fullfrontend.kube"
+      registry           = "registry.fullfrontend.kube"
+      crm                = "crm.fullfrontend.kube"
     }
     error_message = "dev FQDNs do not match the seed's table for fullfrontend.kube"
   }

@@ -2,9 +2,11 @@
 // program, like OpenTofu, so it handles SIGINT even when started with SIGINT
 // ignored (as background jobs are), which a shell script cannot.
 //
-// It appends its calls, the mode and content of .secrets.auto.tfvars and the
-// signals it receives to $FAKE_LOG, then acts as $FAKE_MODE says: ok, fail
-// (exit 3) or wait (touch $FAKE_READY, then wait for a signal).
+// It prints one line on stdout per call ("fake init progress", or "fake
+// <stack> <action> result"), appends its calls, the mode and content of
+// .secrets.auto.tfvars and the signals it receives to $FAKE_LOG, then acts
+// as $FAKE_MODE says: ok, fail (exit 3) or wait (touch $FAKE_READY, then
+// wait for a signal).
 package main
 
 import (
@@ -29,7 +31,11 @@ func main() {
 	stack := filepath.Base(wd)
 	fmt.Fprintf(log, "call %s %s\n", stack, strings.Join(os.Args[1:], " "))
 	if len(os.Args) > 1 && os.Args[1] == "init" {
+		fmt.Println("fake init progress")
 		return
+	}
+	if len(os.Args) > 1 {
+		fmt.Printf("fake %s %s result\n", stack, os.Args[1])
 	}
 	// Listen before announcing readiness so no signal is missed.
 	sigs := make(chan os.Signal, 4)

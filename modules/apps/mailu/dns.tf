@@ -1,0 +1,50 @@
+# The DKIM key is OpenTofu's, not Mailu's: generated once and kept in the
+# state (the same at every apply; its public half is in the plan once the
+# key exists), or given in the SOPS secrets (then known at the very first
+# plan, and it survives a lost state). Mailu reads the private half from our
+# Secret (main.tf).
+locals {
+  dkim_given = nonsensitive(var.dkim_key != null)
+}
+
+resource "tls_private_key" "dkim" {
+  count     = local.dkim_given ? 0 : 1
+  algorithm = "RSA"
+  rsa_bits  = 2048
+}
+
+locals {
+  dkim_private_key_pem = local.dkim_given ? var.dkim_key.private_key_pem : tls_private_key.dkim[0].private_key_pem
+  dkim_public_key_pem  = local.dkim_given ? nonsensitive(var.dkim_key.public_key_pem) : tls_private_key.dkim[0].public_key_pem
+
+  mail_host = var.app.host
+  # The public key as DKIM's p= wants it: the PEM's base64 body, one line.
+  dkim_public_key = join("", regexall("[A-Za-z0-9+/=]+", replace(local.dkim_public_key_pem, "/-----[A-Z ]+-----/", "")))
+  spf             = join(" ", concat(["v=spf1", "mx"], [for d in var.spf_includes : "include:${d}"], ["~all"]))
+  dmarc = join("; ", [
+    "v=DMARC1",
+    "p=${var.dmarc.policy}",
+    "pct=${var.dmarc.percentage}",
+    "rua=mailto:${var.dmarc.report_to}@${var.domain}",
+    "adkim=r",
+    "aspf=r",
+  ])
+
+  # Every record mail needs besides the A records of its hosts (which
+  # external-dns takes from the Ingress): the shape of a DNSEndpoint's
+  # spec.endpoints[]. The stack publishes them (stacks/platform/dns.tf).
+  dns_records = [
+    for r in [
+      { name = var.domain, type = "MX", targets = ["10 ${local.mail_host}"] },
+      { name = var.domain, type = "TXT", targets = [local.spf] },
+      { name = "${var.dkim_selector}._domainkey.${var.domain}", type = "TXT", targets = ["v=DKIM1; k=rsa; p=${local.dkim_public_key}"] },
+      { name = "_dmarc.${var.domain}", type = "TXT", targets = [local.dmarc] },
+      # RFC 6186: where clients find submission and IMAP; RFC 8314 ports.
+      { name = "_submissions._tcp.${var.domain}", type = "SRV", targets = ["0 1 465 ${local.mail_host}"] },
+      { name = "_submission._tcp.${var.domain}", type = "SRV", targets = ["0 1 587 ${local.mail_host}"] },
+      { name = "_imaps._tcp.${var.domain}", type = "SRV", targets = ["0 1 993 ${local.mail_host}"] },
+      # Outlook's discovery of autodiscover.<domain>.
+      { name = "_autodiscover._tcp.${var.domain}", type = "SRV", targets = ["0 1 443 ${var.app.hosts["autodiscover"]}"] },
+    ] : { dnsName = r.name, recordType = r.type, targets = r.targets, recordTTL = var.dns_ttl }
+  ]
+}
