@@ -1,0 +1,365 @@
+package mailmigrate
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"fullfrontend.be/infra/internal/testsupport/testenv"
+)
+
+// testCA is a certificate authority made by the test, and a server
+// certificate for 127.0.0.1 signed by it: the copy verifies the servers'
+// certificates as in production, against this CA instead of the system's.
+type testCA struct {
+	certFile, keyFile, caFile string
+	pool                      *x509.CertPool
+}
+
+func newTestCA(t testing.TB) *testCA {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mailmigrate test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := &testCA{certFile: filepath.Join(dir, "cert.pem"), keyFile: filepath.Join(dir, "key.pem"), caFile: filepath.Join(dir, "ca.pem"), pool: x509.NewCertPool()}
+	ca.pool.AddCert(caCert)
+	write := func(p, typ string, b []byte, mode os.FileMode) {
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(ca.certFile, "CERTIFICATE", der, 0o644)
+	write(ca.keyFile, "PRIVATE KEY", keyDER, 0o600)
+	write(ca.caFile, "CERTIFICATE", caDER, 0o644)
+	return ca
+}
+
+func (ca *testCA) tls() *tls.Config { return &tls.Config{RootCAs: ca.pool} }
+
+// dovecotConf is what differs between the test servers.
+type dovecotConf struct {
+	delim  string            // hierarchy separator: "." like Mail-in-a-Box, "/" to test the mapping
+	layout string            // "" (Maildir++) or "fs"
+	users  map[string]string // address -> password
+	master map[string]string // master user -> password ("" map: none)
+	// mailboxes are the namespace's special folders: name -> attribute.
+	mailboxes map[string]string
+}
+
+// dovecot is a real Dovecot (Debian's dovecot-imapd) started by the test
+// on 127.0.0.1, with its own configuration, passwd-file users and maildir
+// storage in a temporary directory.
+type dovecot struct {
+	Addr     string
+	dir      string
+	conf     string
+	mailRoot string
+	mailUID  int
+	mailGID  int
+	cmd      *exec.Cmd
+	exited   chan struct{}
+}
+
+// Debian's dovecot-core creates these system users; as another user
+// (a developer without root) everything runs as that user.
+func dovecotUsers(t testing.TB) (internal, login, mail string, uid, gid int) {
+	if os.Geteuid() != 0 {
+		u, err := user.Current()
+		if err != nil {
+			t.Fatal(err)
+		}
+		uid, _ = strconv.Atoi(u.Uid)
+		gid, _ = strconv.Atoi(u.Gid)
+		return u.Username, u.Username, u.Username, uid, gid
+	}
+	m, err := user.Lookup("mail")
+	if err != nil {
+		testenv.Missing(t, "system user mail (Debian's base system has it): %v", err)
+	}
+	for _, name := range []string{"dovecot", "dovenull"} {
+		if _, err := user.Lookup(name); err != nil {
+			testenv.Missing(t, "system user %s (created by Debian's dovecot-core): %v", name, err)
+		}
+	}
+	uid, _ = strconv.Atoi(m.Uid)
+	gid, _ = strconv.Atoi(m.Gid)
+	return "dovecot", "dovenull", "mail", uid, gid
+}
+
+// openForOthers lets Dovecot's unprivileged processes reach dir through
+// the test's private temporary directories.
+func openForOthers(t testing.TB, dir string) {
+	if os.Geteuid() != 0 {
+		return
+	}
+	for d := dir; d != "/" && d != "." && strings.HasPrefix(d, os.TempDir()) && d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func startDovecot(t testing.TB, ca *testCA, c dovecotConf) *dovecot {
+	t.Helper()
+	bin := testenv.Tool(t, "dovecot")
+	testenv.Tool(t, "doveadm")
+	internal, login, mailUser, uid, gid := dovecotUsers(t)
+	dir := t.TempDir()
+	openForOthers(t, dir)
+	d := &dovecot{dir: dir, mailRoot: filepath.Join(dir, "mail"), mailUID: uid, mailGID: gid}
+	if err := os.MkdirAll(d.mailRoot, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(d.mailRoot, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	var users, masters strings.Builder
+	for u, p := range c.users {
+		fmt.Fprintf(&users, "%s:{PLAIN}%s\n", u, p)
+	}
+	for u, p := range c.master {
+		fmt.Fprintf(&masters, "%s:{PLAIN}%s\n", u, p)
+	}
+	writeFile(t, filepath.Join(dir, "users"), users.String())
+	writeFile(t, filepath.Join(dir, "masters"), masters.String())
+	var mb strings.Builder
+	for name, use := range c.mailboxes {
+		fmt.Fprintf(&mb, "  mailbox \"%s\" {\n    special_use = %s\n    auto = subscribe\n  }\n", name, use)
+	}
+	layout := ""
+	if c.layout != "" {
+		layout = ":LAYOUT=" + c.layout
+	}
+	masterDB := ""
+	if len(c.master) > 0 {
+		masterDB = fmt.Sprintf("auth_master_user_separator = *\npassdb {\n  driver = passwd-file\n  args = %s\n  master = yes\n  pass = yes\n}\n", filepath.Join(dir, "masters"))
+	}
+	var lastErr error
+	// The free port is handed to Dovecot after it was closed here:
+	// another process may take it in between, so try a few.
+	for attempt := range 3 {
+		port := freePort(t)
+		d.Addr = fmt.Sprintf("127.0.0.1:%d", port)
+		conf := fmt.Sprintf(`base_dir = %[1]s/run%[2]d
+state_dir = %[1]s/state
+instance_name = mailmigrate-%[3]d
+log_path = %[1]s/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <%[4]s
+ssl_key = <%[5]s
+default_internal_user = %[6]s
+default_login_user = %[7]s
+first_valid_uid = %[8]d
+first_valid_gid = %[9]d
+mail_location = maildir:%[10]s/%%d/%%n%[11]s
+mail_fsync = never
+auth_mechanisms = plain
+%[12]s
+passdb {
+  driver = passwd-file
+  args = %[1]s/users
+}
+userdb {
+  driver = static
+  args = uid=%[13]s gid=%[13]s home=%[10]s/%%d/%%n
+}
+namespace inbox {
+  inbox = yes
+  separator = %[14]s
+%[15]s}
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    port = %[3]d
+  }
+}
+service stats {
+  unix_listener stats-reader {
+    mode = 0666
+  }
+  unix_listener stats-writer {
+    mode = 0666
+  }
+}
+`, dir, attempt, port, ca.certFile, ca.keyFile, internal, login, uid, gid, d.mailRoot, layout, masterDB, mailUser, c.delim, mb.String())
+		d.conf = filepath.Join(dir, "dovecot.conf")
+		writeFile(t, d.conf, conf)
+		var out bytes.Buffer
+		cmd := exec.Command(bin, "-F", "-c", d.conf)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start dovecot: %v", err)
+		}
+		d.cmd, d.exited = cmd, make(chan struct{})
+		go func() { _ = cmd.Wait(); close(d.exited) }()
+		if lastErr = d.waitReady(ca); lastErr == nil {
+			t.Cleanup(d.stop)
+			return d
+		}
+		d.stop()
+		log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
+		lastErr = fmt.Errorf("%w\n%s\n%s", lastErr, out.String(), log)
+	}
+	t.Fatalf("dovecot did not start: %v", lastErr)
+	return nil
+}
+
+// waitReady waits for a greeting that announces capabilities: Dovecot
+// greets "Waiting for authentication process" until its auth is up.
+func (d *dovecot) waitReady(ca *testCA) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-d.exited:
+			return fmt.Errorf("dovecot exited")
+		default:
+		}
+		c, err := dialIMAP(context.Background(), d.Addr, &tls.Config{RootCAs: ca.pool, ServerName: "127.0.0.1"})
+		if err == nil {
+			ready := c.has("IMAP4REV1")
+			c.close()
+			if ready {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("dovecot on %s not ready within 15s", d.Addr)
+}
+
+func (d *dovecot) stop() {
+	select {
+	case <-d.exited:
+		return
+	default:
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+	case <-time.After(10 * time.Second):
+		_ = d.cmd.Process.Kill()
+		<-d.exited
+	}
+}
+
+func (d *dovecot) server(ca *testCA) Server {
+	return Server{Addr: d.Addr, TLS: ca.tls()}
+}
+
+// doveadmMsg is one message as doveadm reads it from the storage, without
+// IMAP: the independent view the tests check the copy against.
+type doveadmMsg struct {
+	Mailbox   string
+	UID       uint32
+	Flags     []string
+	Date      int64
+	Size      int64
+	MessageID string
+	Text      string
+}
+
+// fetchAll reads every message of user with doveadm fetch.
+func (d *dovecot) fetchAll(t testing.TB, user string) []doveadmMsg {
+	t.Helper()
+	out, err := exec.Command(testenv.Tool(t, "doveadm"), "-c", d.conf, "-f", "json", "fetch", "-u", user,
+		"mailbox uid flags date.received.unixtime size.virtual hdr.message-id text", "all").Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("doveadm fetch -u %s: %v\n%s", user, err, stderr)
+	}
+	var rows []map[string]string
+	if err := json.Unmarshal(out, &rows); err != nil {
+		t.Fatalf("doveadm fetch output: %v\n%.500s", err, out)
+	}
+	var msgs []doveadmMsg
+	for _, r := range rows {
+		uid, _ := strconv.ParseUint(r["uid"], 10, 32)
+		date, err := strconv.ParseInt(r["date.received.unixtime"], 10, 64)
+		if err != nil {
+			t.Fatalf("doveadm date.received.unixtime %q: %v", r["date.received.unixtime"], err)
+		}
+		size, _ := strconv.ParseInt(r["size.virtual"], 10, 64)
+		msgs = append(msgs, doveadmMsg{Mailbox: r["mailbox"], UID: uint32(uid), Flags: strings.Fields(r["flags"]),
+			Date: date, Size: size, MessageID: strings.TrimSpace(r["hdr.message-id"]), Text: r["text"]})
+	}
+	return msgs
+}
+
+// doveadm runs a doveadm command against this instance.
+func (d *dovecot) doveadm(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(testenv.Tool(t, "doveadm"), append([]string{"-c", d.conf}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("doveadm %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func writeFile(t testing.TB, p, s string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
