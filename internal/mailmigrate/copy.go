@@ -104,7 +104,7 @@ func Copy(ctx context.Context, o CopyOptions) ([]AccountReport, error) {
 		return nil, errors.New("no account to copy: give --user ADDRESS (repeatable) or --all")
 	}
 	var reports []AccountReport
-	var failed []string
+	var failed []error
 	for _, a := range o.Accounts {
 		rep := copyAccount(ctx, o, a)
 		reports = append(reports, rep)
@@ -113,7 +113,7 @@ func Copy(ctx context.Context, o CopyOptions) ([]AccountReport, error) {
 		}
 		if rep.Err != nil {
 			fmt.Fprintf(o.Out, "%s: FAILED: %v\n", a.Address, rep.Err)
-			failed = append(failed, rep.Err.Error())
+			failed = append(failed, rep.Err)
 		}
 	}
 	var src, copied, after int
@@ -127,7 +127,7 @@ func Copy(ctx context.Context, o CopyOptions) ([]AccountReport, error) {
 	fmt.Fprintf(o.Out, "total: %d account(s), %d message(s) on the source, %d copied by this run, %d on the target, %d account(s) failed\n",
 		len(reports), src, copied, after, len(failed))
 	if len(failed) > 0 {
-		return reports, fmt.Errorf("mail copy incomplete:\n  %s", strings.Join(failed, "\n  "))
+		return reports, fmt.Errorf("mail copy incomplete:\n%w", errors.Join(failed...))
 	}
 	return reports, nil
 }

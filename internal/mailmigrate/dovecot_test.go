@@ -151,6 +151,14 @@ func startDovecot(t testing.TB, ca *testCA, c dovecotConf) *dovecot {
 	internal, login, mailUser, uid, gid := dovecotUsers(t)
 	dir := t.TempDir()
 	openForOthers(t, dir)
+	// Unix socket paths are limited to 108 bytes: the sockets live in a
+	// short directory of their own.
+	run, err := os.MkdirTemp("", "mm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(run) })
+	openForOthers(t, run)
 	d := &dovecot{dir: dir, mailRoot: filepath.Join(dir, "mail"), mailUID: uid, mailGID: gid}
 	if err := os.MkdirAll(d.mailRoot, 0o755); err != nil {
 		t.Fatal(err)
@@ -185,7 +193,7 @@ func startDovecot(t testing.TB, ca *testCA, c dovecotConf) *dovecot {
 	for attempt := range 3 {
 		port := freePort(t)
 		d.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-		conf := fmt.Sprintf(`base_dir = %[1]s/run%[2]d
+		conf := fmt.Sprintf(`base_dir = %[16]s/%[2]d
 state_dir = %[1]s/state
 instance_name = mailmigrate-%[3]d
 log_path = %[1]s/dovecot.log
@@ -230,7 +238,7 @@ service stats {
     mode = 0666
   }
 }
-`, dir, attempt, port, ca.certFile, ca.keyFile, internal, login, uid, gid, d.mailRoot, layout, masterDB, mailUser, c.delim, mb.String())
+`, dir, attempt, port, ca.certFile, ca.keyFile, internal, login, uid, gid, d.mailRoot, layout, masterDB, mailUser, c.delim, mb.String(), run)
 		d.conf = filepath.Join(dir, "dovecot.conf")
 		writeFile(t, d.conf, conf)
 		var out bytes.Buffer
