@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"fullfrontend.be/infra/internal/testsupport/dovecottest"
 )
 
 const (
@@ -28,28 +30,28 @@ const (
 // mailEnv is a Mail-in-a-Box-like source with alice's data and a master
 // user, and a way to make fresh Mailu-like targets.
 type mailEnv struct {
-	ca   *testCA
-	src  *dovecot
+	ca   *dovecottest.CA
+	src  *dovecottest.Server
 	data *mailData
 }
 
 func newSourceEnv(t *testing.T, inbox int) *mailEnv {
 	t.Helper()
-	ca := newTestCA(t)
-	src := startDovecot(t, ca, dovecotConf{delim: ".", users: map[string]string{alice: alicePw},
-		master: map[string]string{masterUser: masterPw}, mailboxes: miabMailboxes})
+	ca := dovecottest.NewCA(t)
+	src := dovecottest.Start(t, ca, dovecottest.Config{Delim: ".", Users: map[string]string{alice: alicePw},
+		Master: map[string]string{masterUser: masterPw}, Mailboxes: miabMailboxes})
 	data := buildSource(t, src, ca, alice, alicePw, inbox)
 	return &mailEnv{ca: ca, src: src, data: data}
 }
 
-func (e *mailEnv) newTarget(t *testing.T) *dovecot {
+func (e *mailEnv) newTarget(t *testing.T) *dovecottest.Server {
 	t.Helper()
-	return startDovecot(t, e.ca, dovecotConf{delim: "/", layout: "fs", users: map[string]string{alice: aliceNewPw}, mailboxes: mailuMailboxes})
+	return dovecottest.Start(t, e.ca, dovecottest.Config{Delim: "/", Layout: "fs", Users: map[string]string{alice: aliceNewPw}, Mailboxes: mailuMailboxes})
 }
 
-func (e *mailEnv) options(dst *dovecot, stateDir string, out *bytes.Buffer) CopyOptions {
+func (e *mailEnv) options(dst *dovecottest.Server, stateDir string, out *bytes.Buffer) CopyOptions {
 	return CopyOptions{
-		Source: e.src.server(e.ca), Target: dst.server(e.ca),
+		Source: serverOf(e.src, e.ca), Target: serverOf(dst, e.ca),
 		Accounts: []Account{{Address: alice, SourceUser: alice + "*" + masterUser, SourcePassword: masterPw,
 			TargetUser: alice, TargetPassword: aliceNewPw}},
 		StateDir: stateDir, Out: out,
@@ -69,7 +71,7 @@ func totals(reps []AccountReport) (src, copied, there, after, missing int) {
 	return
 }
 
-func checkTarget(t *testing.T, e *mailEnv, dst *dovecot) {
+func checkTarget(t *testing.T, e *mailEnv, dst *dovecottest.Server) {
 	t.Helper()
 	if problems := expectOnTarget(t, dst, alice, e.data.msgs, targetFolder); len(problems) > 0 {
 		if len(problems) > 10 {
@@ -178,9 +180,9 @@ func TestCopy(t *testing.T) {
 // lossyProxy stands between the copy and a real target and swallows the
 // drop-th APPEND while answering OK: a target that loses a message
 // without saying so, which only the counts after can catch.
-func lossyProxy(t *testing.T, ca *testCA, target string, drop int) string {
+func lossyProxy(t *testing.T, ca *dovecottest.CA, target string, drop int) string {
 	t.Helper()
-	cert, err := tls.LoadX509KeyPair(ca.certFile, ca.keyFile)
+	cert, err := tls.LoadX509KeyPair(ca.CertFile, ca.KeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +199,7 @@ func lossyProxy(t *testing.T, ca *testCA, target string, drop int) string {
 			if err != nil {
 				return
 			}
-			server, err := tls.Dial("tcp", target, ca.tls())
+			server, err := tls.Dial("tcp", target, ca.TLS())
 			if err != nil {
 				client.Close()
 				continue
@@ -295,7 +297,7 @@ func TestCopyDetectsLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 		id := "<Clients-Société-Été-3@test.fullfrontend.be>"
-		dst.doveadm(t, "expunge", "-u", alice, "mailbox", "Clients/Société/Été", "header", "Message-ID", id)
+		dst.Doveadm(t, "expunge", "-u", alice, "mailbox", "Clients/Société/Été", "header", "Message-ID", id)
 		// The check of the target data can fail: it sees the loss.
 		if p := expectOnTarget(t, dst, alice, e.data.msgs, targetFolder); len(p) != 1 || !strings.Contains(p[0], id) {
 			t.Fatalf("expectOnTarget after an expunge: %q, want one problem naming %s", p, id)
@@ -343,17 +345,17 @@ func TestCopyDelta(t *testing.T) {
 		t.Fatalf("no message %s", id(i))
 	}
 	// On the source (the user still reads mail on the old box):
-	e.src.doveadm(t, "flags", "add", "-u", alice, `\Flagged`, "mailbox", "INBOX", "header", "Message-ID", id(1))
+	e.src.Doveadm(t, "flags", "add", "-u", alice, `\Flagged`, "mailbox", "INBOX", "header", "Message-ID", id(1))
 	setFlags(1, `\Flagged`, "")
-	e.src.doveadm(t, "flags", "remove", "-u", alice, `\Seen`, "mailbox", "INBOX", "header", "Message-ID", id(2))
+	e.src.Doveadm(t, "flags", "remove", "-u", alice, `\Seen`, "mailbox", "INBOX", "header", "Message-ID", id(2))
 	setFlags(2, "", `\Seen`)
 	// On the target (the user already reads mail on Mailu):
-	dst.doveadm(t, "flags", "remove", "-u", alice, `\Seen`, "mailbox", "INBOX", "header", "Message-ID", id(4))
+	dst.Doveadm(t, "flags", "remove", "-u", alice, `\Seen`, "mailbox", "INBOX", "header", "Message-ID", id(4))
 	setFlags(4, "", `\Seen`)
-	dst.doveadm(t, "flags", "add", "-u", alice, "$Label9", "mailbox", "INBOX", "header", "Message-ID", id(5))
+	dst.Doveadm(t, "flags", "add", "-u", alice, "$Label9", "mailbox", "INBOX", "header", "Message-ID", id(5))
 	setFlags(5, "$Label9", "")
 	// New mail on the source before the MX switch reached everyone.
-	c, err := dialIMAP(context.Background(), e.src.Addr, e.ca.tls())
+	c, err := dialIMAP(context.Background(), e.src.Addr, e.ca.TLS())
 	if err != nil {
 		t.Fatal(err)
 	}

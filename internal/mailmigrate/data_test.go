@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fullfrontend.be/infra/internal/testsupport/dovecottest"
 )
 
 // testMsg is one message of the test data, as the test expects to find
@@ -95,11 +97,11 @@ func dateFor(i int) time.Time {
 // Mail-in-a-Box (Maildir++, "." separator): INBOX written as maildir
 // files (fast, and the way the box stores them), the other folders by
 // IMAP APPEND. inbox is the number of INBOX messages.
-func buildSource(t testing.TB, src *dovecot, ca *testCA, user, password string, inbox int) *mailData {
+func buildSource(t testing.TB, src *dovecottest.Server, ca *dovecottest.CA, user, password string, inbox int) *mailData {
 	t.Helper()
 	d := &mailData{user: user}
 	local, domain, _ := strings.Cut(user, "@")
-	root := filepath.Join(src.mailRoot, domain, local)
+	root := filepath.Join(src.MailRoot, domain, local)
 	for _, sub := range []string{"cur", "new", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(root, sub), 0o700); err != nil {
 			t.Fatal(err)
@@ -122,14 +124,7 @@ func buildSource(t testing.TB, src *dovecot, ca *testCA, user, password string, 
 		}
 		d.msgs = append(d.msgs, m)
 	}
-	if err := filepath.Walk(filepath.Join(src.mailRoot, domain), func(p string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(p, src.mailUID, src.mailGID)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	src.Chown(t, filepath.Join(src.MailRoot, domain))
 
 	big := func(i int) string {
 		raw := make([]byte, 3<<20+i*1000)
@@ -155,7 +150,7 @@ func buildSource(t testing.TB, src *dovecot, ca *testCA, user, password string, 
 		{"INBOX.Factures", 12}, {"Clients.2024.Projet", 10}, {"Clients.Société.Été", 15},
 	}
 	ctx := context.Background()
-	c, err := dialIMAP(ctx, src.Addr, ca.tls())
+	c, err := dialIMAP(ctx, src.Addr, ca.TLS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,9 +211,9 @@ var targetFolder = map[string]string{
 // exactly the expected messages in each folder (and nothing else in
 // those folders): same headers and body, flags, INTERNALDATE and size.
 // It returns the problems found.
-func expectOnTarget(t testing.TB, dst *dovecot, user string, want []testMsg, mapping map[string]string) []string {
+func expectOnTarget(t testing.TB, dst *dovecottest.Server, user string, want []testMsg, mapping map[string]string) []string {
 	t.Helper()
-	got := dst.fetchAll(t, user)
+	got := dst.FetchAll(t, user)
 	type key struct{ folder, id string }
 	norm := func(flags []string) string {
 		var out []string

@@ -1,8 +1,14 @@
-package mailmigrate
+// Package dovecottest runs real Dovecot IMAP servers (Debian's
+// dovecot-imapd) on 127.0.0.1 for tests: each with its own configuration,
+// passwd-file users, optional master users and maildir storage in a
+// temporary directory, over TLS with a certificate from a CA the test
+// makes. doveadm reads the storage back without IMAP, so a test can check
+// an IMAP client's work independently of that client.
+package dovecottest
 
 import (
+	"bufio"
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -27,15 +33,15 @@ import (
 	"fullfrontend.be/infra/internal/testsupport/testenv"
 )
 
-// testCA is a certificate authority made by the test, and a server
+// CA is a certificate authority made by the test, and a server
 // certificate for 127.0.0.1 signed by it: the copy verifies the servers'
 // certificates as in production, against this CA instead of the system's.
-type testCA struct {
-	certFile, keyFile, caFile string
-	pool                      *x509.CertPool
+type CA struct {
+	CertFile, KeyFile, CAFile string
+	Pool                      *x509.CertPool
 }
 
-func newTestCA(t testing.TB) *testCA {
+func NewCA(t testing.TB) *CA {
 	t.Helper()
 	dir := t.TempDir()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -66,41 +72,41 @@ func newTestCA(t testing.TB) *testCA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca := &testCA{certFile: filepath.Join(dir, "cert.pem"), keyFile: filepath.Join(dir, "key.pem"), caFile: filepath.Join(dir, "ca.pem"), pool: x509.NewCertPool()}
-	ca.pool.AddCert(caCert)
+	ca := &CA{CertFile: filepath.Join(dir, "cert.pem"), KeyFile: filepath.Join(dir, "key.pem"), CAFile: filepath.Join(dir, "ca.pem"), Pool: x509.NewCertPool()}
+	ca.Pool.AddCert(caCert)
 	write := func(p, typ string, b []byte, mode os.FileMode) {
 		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), mode); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(ca.certFile, "CERTIFICATE", der, 0o644)
-	write(ca.keyFile, "PRIVATE KEY", keyDER, 0o600)
-	write(ca.caFile, "CERTIFICATE", caDER, 0o644)
+	write(ca.CertFile, "CERTIFICATE", der, 0o644)
+	write(ca.KeyFile, "PRIVATE KEY", keyDER, 0o600)
+	write(ca.CAFile, "CERTIFICATE", caDER, 0o644)
 	return ca
 }
 
-func (ca *testCA) tls() *tls.Config { return &tls.Config{RootCAs: ca.pool} }
+func (ca *CA) TLS() *tls.Config { return &tls.Config{RootCAs: ca.Pool} }
 
-// dovecotConf is what differs between the test servers.
-type dovecotConf struct {
-	delim  string            // hierarchy separator: "." like Mail-in-a-Box, "/" to test the mapping
-	layout string            // "" (Maildir++) or "fs"
-	users  map[string]string // address -> password
-	master map[string]string // master user -> password ("" map: none)
+// Config is what differs between the test servers.
+type Config struct {
+	Delim  string            // hierarchy separator: "." like Mail-in-a-Box, "/" to test the mapping
+	Layout string            // "" (Maildir++) or "fs"
+	Users  map[string]string // address -> password
+	Master map[string]string // master user -> password ("" map: none)
 	// mailboxes are the namespace's special folders: name -> attribute.
-	mailboxes map[string]string
+	Mailboxes map[string]string
 }
 
-// dovecot is a real Dovecot (Debian's dovecot-imapd) started by the test
+// Server is a real Dovecot (Debian's dovecot-imapd) started by the test
 // on 127.0.0.1, with its own configuration, passwd-file users and maildir
 // storage in a temporary directory.
-type dovecot struct {
-	Addr     string
+type Server struct {
+	Addr     string // 127.0.0.1:<port>, IMAP over TLS
 	dir      string
-	conf     string
-	mailRoot string
-	mailUID  int
-	mailGID  int
+	Conf     string // its dovecot.conf, for doveadm -c
+	MailRoot string // maildirs: <MailRoot>/<domain>/<local part>
+	MailUID  int    // owner of the mail files
+	MailGID  int
 	cmd      *exec.Cmd
 	exited   chan struct{}
 }
@@ -144,7 +150,8 @@ func openForOthers(t testing.TB, dir string) {
 	}
 }
 
-func startDovecot(t testing.TB, ca *testCA, c dovecotConf) *dovecot {
+// Start runs a Dovecot with c, stopped when the test ends.
+func Start(t testing.TB, ca *CA, c Config) *Server {
 	t.Helper()
 	bin := testenv.Tool(t, "dovecot")
 	testenv.Tool(t, "doveadm")
@@ -159,39 +166,39 @@ func startDovecot(t testing.TB, ca *testCA, c dovecotConf) *dovecot {
 	}
 	t.Cleanup(func() { os.RemoveAll(run) })
 	openForOthers(t, run)
-	d := &dovecot{dir: dir, mailRoot: filepath.Join(dir, "mail"), mailUID: uid, mailGID: gid}
-	if err := os.MkdirAll(d.mailRoot, 0o755); err != nil {
+	d := &Server{dir: dir, MailRoot: filepath.Join(dir, "mail"), MailUID: uid, MailGID: gid}
+	if err := os.MkdirAll(d.MailRoot, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chown(d.mailRoot, uid, gid); err != nil {
+	if err := os.Chown(d.MailRoot, uid, gid); err != nil {
 		t.Fatal(err)
 	}
 	var users, masters strings.Builder
-	for u, p := range c.users {
+	for u, p := range c.Users {
 		fmt.Fprintf(&users, "%s:{PLAIN}%s\n", u, p)
 	}
-	for u, p := range c.master {
+	for u, p := range c.Master {
 		fmt.Fprintf(&masters, "%s:{PLAIN}%s\n", u, p)
 	}
-	writeFile(t, filepath.Join(dir, "users"), users.String())
-	writeFile(t, filepath.Join(dir, "masters"), masters.String())
+	WriteFile(t, filepath.Join(dir, "users"), users.String())
+	WriteFile(t, filepath.Join(dir, "masters"), masters.String())
 	var mb strings.Builder
-	for name, use := range c.mailboxes {
+	for name, use := range c.Mailboxes {
 		fmt.Fprintf(&mb, "  mailbox \"%s\" {\n    special_use = %s\n    auto = subscribe\n  }\n", name, use)
 	}
 	layout := ""
-	if c.layout != "" {
-		layout = ":LAYOUT=" + c.layout
+	if c.Layout != "" {
+		layout = ":LAYOUT=" + c.Layout
 	}
 	masterDB := ""
-	if len(c.master) > 0 {
+	if len(c.Master) > 0 {
 		masterDB = fmt.Sprintf("auth_master_user_separator = *\npassdb {\n  driver = passwd-file\n  args = %s\n  master = yes\n  pass = yes\n}\n", filepath.Join(dir, "masters"))
 	}
 	var lastErr error
 	// The free port is handed to Dovecot after it was closed here:
 	// another process may take it in between, so try a few.
 	for attempt := range 3 {
-		port := freePort(t)
+		port := FreePort(t)
 		d.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 		conf := fmt.Sprintf(`base_dir = %[16]s/%[2]d
 state_dir = %[1]s/state
@@ -238,11 +245,11 @@ service stats {
     mode = 0666
   }
 }
-`, dir, attempt, port, ca.certFile, ca.keyFile, internal, login, uid, gid, d.mailRoot, layout, masterDB, mailUser, c.delim, mb.String(), run)
-		d.conf = filepath.Join(dir, "dovecot.conf")
-		writeFile(t, d.conf, conf)
+`, dir, attempt, port, ca.CertFile, ca.KeyFile, internal, login, uid, gid, d.MailRoot, layout, masterDB, mailUser, c.Delim, mb.String(), run)
+		d.Conf = filepath.Join(dir, "dovecot.conf")
+		WriteFile(t, d.Conf, conf)
 		var out bytes.Buffer
-		cmd := exec.Command(bin, "-F", "-c", d.conf)
+		cmd := exec.Command(bin, "-F", "-c", d.Conf)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("start dovecot: %v", err)
@@ -263,7 +270,7 @@ service stats {
 
 // waitReady waits for a greeting that announces capabilities: Dovecot
 // greets "Waiting for authentication process" until its auth is up.
-func (d *dovecot) waitReady(ca *testCA) error {
+func (d *Server) waitReady(ca *CA) error {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -271,20 +278,15 @@ func (d *dovecot) waitReady(ca *testCA) error {
 			return fmt.Errorf("dovecot exited")
 		default:
 		}
-		c, err := dialIMAP(context.Background(), d.Addr, &tls.Config{RootCAs: ca.pool, ServerName: "127.0.0.1"})
-		if err == nil {
-			ready := c.has("IMAP4REV1")
-			c.close()
-			if ready {
-				return nil
-			}
+		if greeted(d.Addr, ca) {
+			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("dovecot on %s not ready within 15s", d.Addr)
 }
 
-func (d *dovecot) stop() {
+func (d *Server) stop() {
 	select {
 	case <-d.exited:
 		return
@@ -299,13 +301,37 @@ func (d *dovecot) stop() {
 	}
 }
 
-func (d *dovecot) server(ca *testCA) Server {
-	return Server{Addr: d.Addr, TLS: ca.tls()}
+// greeted reports whether the server greets with its capabilities over
+// TLS: until its auth process is up, Dovecot first says "Waiting for
+// authentication process".
+func greeted(addr string, ca *CA) bool {
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", addr, &tls.Config{RootCAs: ca.Pool, ServerName: "127.0.0.1"})
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "* OK [CAPABILITY ")
 }
 
-// doveadmMsg is one message as doveadm reads it from the storage, without
-// IMAP: the independent view the tests check the copy against.
-type doveadmMsg struct {
+// Chown gives the mail user everything under dir (maildir files a test
+// wrote itself).
+func (d *Server) Chown(t testing.TB, dir string) {
+	t.Helper()
+	if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, d.MailUID, d.MailGID)
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Message is one message as doveadm reads it from the storage, without
+// IMAP: the independent view a test checks an IMAP client against.
+type Message struct {
 	Mailbox   string
 	UID       uint32
 	Flags     []string
@@ -315,10 +341,10 @@ type doveadmMsg struct {
 	Text      string
 }
 
-// fetchAll reads every message of user with doveadm fetch.
-func (d *dovecot) fetchAll(t testing.TB, user string) []doveadmMsg {
+// FetchAll reads every message of user with doveadm fetch.
+func (d *Server) FetchAll(t testing.TB, user string) []Message {
 	t.Helper()
-	out, err := exec.Command(testenv.Tool(t, "doveadm"), "-c", d.conf, "-f", "json", "fetch", "-u", user,
+	out, err := exec.Command(testenv.Tool(t, "doveadm"), "-c", d.Conf, "-f", "json", "fetch", "-u", user,
 		"mailbox uid flags date.received.unixtime size.virtual hdr.message-id text", "all").Output()
 	if err != nil {
 		var stderr string
@@ -331,7 +357,7 @@ func (d *dovecot) fetchAll(t testing.TB, user string) []doveadmMsg {
 	if err := json.Unmarshal(out, &rows); err != nil {
 		t.Fatalf("doveadm fetch output: %v\n%.500s", err, out)
 	}
-	var msgs []doveadmMsg
+	var msgs []Message
 	for _, r := range rows {
 		uid, _ := strconv.ParseUint(r["uid"], 10, 32)
 		date, err := strconv.ParseInt(r["date.received.unixtime"], 10, 64)
@@ -339,30 +365,32 @@ func (d *dovecot) fetchAll(t testing.TB, user string) []doveadmMsg {
 			t.Fatalf("doveadm date.received.unixtime %q: %v", r["date.received.unixtime"], err)
 		}
 		size, _ := strconv.ParseInt(r["size.virtual"], 10, 64)
-		msgs = append(msgs, doveadmMsg{Mailbox: r["mailbox"], UID: uint32(uid), Flags: strings.Fields(r["flags"]),
+		msgs = append(msgs, Message{Mailbox: r["mailbox"], UID: uint32(uid), Flags: strings.Fields(r["flags"]),
 			Date: date, Size: size, MessageID: strings.TrimSpace(r["hdr.message-id"]), Text: r["text"]})
 	}
 	return msgs
 }
 
-// doveadm runs a doveadm command against this instance.
-func (d *dovecot) doveadm(t testing.TB, args ...string) string {
+// Doveadm runs a doveadm command against this instance.
+func (d *Server) Doveadm(t testing.TB, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(testenv.Tool(t, "doveadm"), append([]string{"-c", d.conf}, args...)...).CombinedOutput()
+	out, err := exec.Command(testenv.Tool(t, "doveadm"), append([]string{"-c", d.Conf}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("doveadm %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
 }
 
-func writeFile(t testing.TB, p, s string) {
+// WriteFile writes a file or fails the test.
+func WriteFile(t testing.TB, p, s string) {
 	t.Helper()
 	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func freePort(t testing.TB) int {
+// FreePort returns a TCP port free on 127.0.0.1 a moment ago.
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
