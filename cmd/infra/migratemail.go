@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -140,8 +141,8 @@ func migrateMailCopyCmd() *cobra.Command {
 		Use:   "copy --source-host box.fullfrontend.be:993 --target-host mail.fullfrontend.be:993 --all --source-master-user migrator --target-passwords /dev/shm/mail-passwords.json",
 		Short: "Copy every folder of each mailbox over IMAP from Mail-in-a-Box to Mailu, resumable, with counts per folder",
 		Long: `Copies every folder of each account from the source IMAP server to the
-target (implicit TLS, certificates verified; --source-ca/--target-ca add a
-CA of your own): nested folders and non-ASCII names, the hierarchy
+target (implicit TLS, certificates verified; --source-ca/--target-ca trust
+only the CA of that file instead of the system's): nested folders and non-ASCII names, the hierarchy
 separator translated, Sent/Drafts/Trash/Junk/Archive mapped by their
 special use (Mail-in-a-Box's Spam goes to Mailu's Junk), flags, keywords
 and received dates kept. Never writes to the source (EXAMINE, BODY.PEEK).
@@ -232,7 +233,7 @@ func (o migrateMailCopyOptions) plan(masterPw string, warn io.Writer) (mailmigra
 	var co mailmigrate.CopyOptions
 	for _, h := range []struct{ flag, v string }{{"--source-host", o.sourceHost}, {"--target-host", o.targetHost}} {
 		host, port, err := net.SplitHostPort(h.v)
-		if err != nil || !hostRe.MatchString(host) || port == "" {
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 || !hostRe.MatchString(host) {
 			return co, fmt.Errorf("give %s as host:port, for example box.fullfrontend.be:993 (IMAP over TLS)", h.flag)
 		}
 	}
