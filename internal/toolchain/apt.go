@@ -31,6 +31,10 @@ func AptPackages() []string {
 		// infra migrate dav is tested between two real CalDAV/CardDAV
 		// servers (internal/davmigrate): Debian's Radicale.
 		"radicale",
+		// infra migrate mail is tested between two real IMAP servers
+		// (internal/testsupport/dovecottest): Debian's Dovecot, the server
+		// of both Mail-in-a-Box and Mailu; its doveadm reads the copy back.
+		"dovecot-imapd",
 	}
 }
 
