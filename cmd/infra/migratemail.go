@@ -25,6 +25,7 @@ import (
 const (
 	miabAdminPasswordEnv    = "MIAB_ADMIN_PASSWORD"
 	mailSourceMasterPassEnv = "MAIL_SOURCE_MASTER_PASSWORD"
+	mailTargetMasterPassEnv = "MAIL_TARGET_MASTER_PASSWORD"
 	defaultAccountsFile     = "stacks/platform/mail-accounts.auto.tfvars.json"
 )
 
@@ -131,6 +132,7 @@ type migrateMailCopyOptions struct {
 	accounts, domain             string
 	masterUser, masterSep        string
 	sourcePasswords              string
+	targetMasterUser             string
 	targetPasswords              string
 	sourceCA, targetCA, stateDir string
 }
@@ -159,11 +161,13 @@ folder.
 
 Logins: source as a Dovecot master user (--source-master-user, password in
 MAIL_SOURCE_MASTER_PASSWORD) or per user (--source-passwords FILE); target
-per user (--target-passwords FILE, the stack's mail_initial_passwords).
+per user (--target-passwords FILE, the stack's mail_initial_passwords), or
+as a master user (--target-master-user, MAIL_TARGET_MASTER_PASSWORD: to copy
+back to the box when going back).
 Password files are JSON objects address -> password.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return migrateMailCopy(c.Context(), o, os.Getenv(mailSourceMasterPassEnv), c.OutOrStdout())
+			return migrateMailCopy(c.Context(), o, os.Getenv(mailSourceMasterPassEnv), os.Getenv(mailTargetMasterPassEnv), c.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
@@ -177,6 +181,7 @@ Password files are JSON objects address -> password.`,
 	f.StringVar(&o.masterSep, "master-separator", "*", "Dovecot's auth_master_user_separator on the source")
 	f.StringVar(&o.sourcePasswords, "source-passwords", "", "JSON file address -> password for the source, instead of a master user")
 	f.StringVar(&o.targetPasswords, "target-passwords", "", "JSON file address -> password for the target (tofu output -json mail_initial_passwords)")
+	f.StringVar(&o.targetMasterUser, "target-master-user", "", "Dovecot master user on the target instead of --target-passwords (password in "+mailTargetMasterPassEnv+"): to copy back to the box when going back")
 	f.StringVar(&o.sourceCA, "source-ca", "", "PEM file of a CA to trust for the source's certificate (default: the system's)")
 	f.StringVar(&o.targetCA, "target-ca", "", "PEM file of a CA to trust for the target's certificate (default: the system's)")
 	f.StringVar(&o.stateDir, "state-dir", "", "journal directory (default ~/.local/state/fullfrontend-infra/mail)")
@@ -229,7 +234,7 @@ func loadCA(path string) (*tls.Config, error) {
 	return &tls.Config{RootCAs: pool}, nil
 }
 
-func (o migrateMailCopyOptions) plan(masterPw string, warn io.Writer) (mailmigrate.CopyOptions, error) {
+func (o migrateMailCopyOptions) plan(masterPw, targetMasterPw string, warn io.Writer) (mailmigrate.CopyOptions, error) {
 	var co mailmigrate.CopyOptions
 	for _, h := range []struct{ flag, v string }{{"--source-host", o.sourceHost}, {"--target-host", o.targetHost}} {
 		host, port, err := net.SplitHostPort(h.v)
@@ -286,12 +291,21 @@ func (o migrateMailCopyOptions) plan(masterPw string, warn io.Writer) (mailmigra
 	default:
 		return co, fmt.Errorf("give --source-master-user (a Dovecot master user on the box, see docs/migration-mail.md) or --source-passwords FILE")
 	}
-	if o.targetPasswords == "" {
+	var dstPw map[string]string
+	switch {
+	case o.targetMasterUser != "" && o.targetPasswords != "":
+		return co, fmt.Errorf("give --target-master-user or --target-passwords, not both")
+	case o.targetMasterUser != "":
+		if targetMasterPw == "" {
+			return co, fmt.Errorf("set %s to the password of the master user %s (never on the command line)", mailTargetMasterPassEnv, o.targetMasterUser)
+		}
+	case o.targetPasswords == "":
 		return co, fmt.Errorf("give --target-passwords FILE (APP_ENV=prod ./scripts/tofu-secrets.sh output -json mail_initial_passwords > /dev/shm/mail-passwords.json)")
-	}
-	dstPw, err := readPasswords(o.targetPasswords, "target passwords", warn)
-	if err != nil {
-		return co, err
+	default:
+		var err error
+		if dstPw, err = readPasswords(o.targetPasswords, "target passwords", warn); err != nil {
+			return co, err
+		}
 	}
 	var missing []string
 	for _, a := range addrs {
@@ -304,7 +318,9 @@ func (o migrateMailCopyOptions) plan(masterPw string, warn io.Writer) (mailmigra
 				missing = append(missing, a+" (source)")
 			}
 		}
-		if acc.TargetPassword, _ = lookup(dstPw, a); acc.TargetPassword == "" {
+		if o.targetMasterUser != "" {
+			acc.TargetUser, acc.TargetPassword = a+o.masterSep+o.targetMasterUser, targetMasterPw
+		} else if acc.TargetPassword, _ = lookup(dstPw, a); acc.TargetPassword == "" {
 			missing = append(missing, a+" (target)")
 		}
 		co.Accounts = append(co.Accounts, acc)
@@ -333,8 +349,8 @@ func (o migrateMailCopyOptions) plan(masterPw string, warn io.Writer) (mailmigra
 	return co, nil
 }
 
-func migrateMailCopy(ctx context.Context, o migrateMailCopyOptions, masterPw string, out io.Writer) error {
-	co, err := o.plan(masterPw, out)
+func migrateMailCopy(ctx context.Context, o migrateMailCopyOptions, masterPw, targetMasterPw string, out io.Writer) error {
+	co, err := o.plan(masterPw, targetMasterPw, out)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func TestMigrateMailCopyPlan(t *testing.T) {
 	ok := migrateMailCopyOptions{sourceHost: "box.fullfrontend.be:993", targetHost: "mail.fullfrontend.be:993", all: true,
 		accounts: accounts, domain: "fullfrontend.be", masterUser: "migrator", masterSep: "*", targetPasswords: target, stateDir: dir}
 	var warn bytes.Buffer
-	co, err := ok.plan("master-pw", &warn)
+	co, err := ok.plan("master-pw", "", &warn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,29 +44,32 @@ func TestMigrateMailCopyPlan(t *testing.T) {
 		t.Errorf("no word on the disabled account: %s", warn.String())
 	}
 	tests := []struct {
-		name     string
-		edit     func(*migrateMailCopyOptions)
-		masterPw string
-		want     string
+		name           string
+		edit           func(*migrateMailCopyOptions)
+		masterPw       string
+		targetMasterPw string
+		want           string
 	}{
-		{"no source host", func(o *migrateMailCopyOptions) { o.sourceHost = "" }, "m", "give --source-host as host:port"},
-		{"URL as host", func(o *migrateMailCopyOptions) { o.targetHost = "imaps://mail.fullfrontend.be" }, "m", "give --target-host as host:port"},
-		{"user and all", func(o *migrateMailCopyOptions) { o.users = []string{"alice@fullfrontend.be"} }, "m", "not both"},
-		{"neither user nor all", func(o *migrateMailCopyOptions) { o.all = false }, "m", "give --user ADDRESS"},
-		{"local part as user", func(o *migrateMailCopyOptions) { o.all, o.users = false, []string{"alice"} }, "m", "give the full address"},
-		{"no master password", func(*migrateMailCopyOptions) {}, "", "set MAIL_SOURCE_MASTER_PASSWORD"},
-		{"no source login", func(o *migrateMailCopyOptions) { o.masterUser = "" }, "", "give --source-master-user"},
-		{"both source logins", func(o *migrateMailCopyOptions) { o.sourcePasswords = source }, "m", "not both"},
-		{"no target passwords", func(o *migrateMailCopyOptions) { o.targetPasswords = "" }, "m", "tofu-secrets.sh output -json mail_initial_passwords"},
-		{"a source password missing", func(o *migrateMailCopyOptions) { o.masterUser, o.sourcePasswords = "", source }, "", "no password for bob@fullfrontend.be (source): nothing was copied"},
-		{"a target password missing", func(o *migrateMailCopyOptions) { o.all, o.users = false, []string{"carol@fullfrontend.be"} }, "m", "no password for carol@fullfrontend.be (target)"},
-		{"bad CA file", func(o *migrateMailCopyOptions) { o.sourceCA = target }, "m", "holds no PEM certificate"},
+		{"no source host", func(o *migrateMailCopyOptions) { o.sourceHost = "" }, "m", "", "give --source-host as host:port"},
+		{"URL as host", func(o *migrateMailCopyOptions) { o.targetHost = "imaps://mail.fullfrontend.be" }, "m", "", "give --target-host as host:port"},
+		{"user and all", func(o *migrateMailCopyOptions) { o.users = []string{"alice@fullfrontend.be"} }, "m", "", "not both"},
+		{"neither user nor all", func(o *migrateMailCopyOptions) { o.all = false }, "m", "", "give --user ADDRESS"},
+		{"local part as user", func(o *migrateMailCopyOptions) { o.all, o.users = false, []string{"alice"} }, "m", "", "give the full address"},
+		{"no master password", func(*migrateMailCopyOptions) {}, "", "", "set MAIL_SOURCE_MASTER_PASSWORD"},
+		{"no source login", func(o *migrateMailCopyOptions) { o.masterUser = "" }, "", "", "give --source-master-user"},
+		{"both source logins", func(o *migrateMailCopyOptions) { o.sourcePasswords = source }, "m", "", "not both"},
+		{"no target passwords", func(o *migrateMailCopyOptions) { o.targetPasswords = "" }, "m", "", "tofu-secrets.sh output -json mail_initial_passwords"},
+		{"a source password missing", func(o *migrateMailCopyOptions) { o.masterUser, o.sourcePasswords = "", source }, "", "", "no password for bob@fullfrontend.be (source): nothing was copied"},
+		{"a target password missing", func(o *migrateMailCopyOptions) { o.all, o.users = false, []string{"carol@fullfrontend.be"} }, "m", "", "no password for carol@fullfrontend.be (target)"},
+		{"bad CA file", func(o *migrateMailCopyOptions) { o.sourceCA = target }, "m", "", "holds no PEM certificate"},
+		{"both target logins", func(o *migrateMailCopyOptions) { o.targetMasterUser = "migrator" }, "m", "t", "not both"},
+		{"no target master password", func(o *migrateMailCopyOptions) { o.targetMasterUser, o.targetPasswords = "migrator", "" }, "m", "", "set MAIL_TARGET_MASTER_PASSWORD"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := ok
 			tt.edit(&o)
-			if _, err := o.plan(tt.masterPw, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			if _, err := o.plan(tt.masterPw, tt.targetMasterPw, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("want an error with %q, got %v", tt.want, err)
 			}
 		})
