@@ -28,8 +28,22 @@ import (
 // 50 MiB by default).
 const maxLiteral = 256 << 20
 
-// cmdTimeout bounds one command; a few-MiB message on a slow link fits.
-const cmdTimeout = 5 * time.Minute
+// idleTimeout bounds a silence of the server (or of the network) during
+// a command; a long transfer that keeps moving is never cut.
+const idleTimeout = 2 * time.Minute
+
+// idleConn gives each read and write its own deadline.
+type idleConn struct{ net.Conn }
+
+func (c idleConn) Read(b []byte) (int, error) {
+	_ = c.Conn.SetReadDeadline(time.Now().Add(idleTimeout))
+	return c.Conn.Read(b)
+}
+
+func (c idleConn) Write(b []byte) (int, error) {
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(idleTimeout))
+	return c.Conn.Write(b)
+}
 
 type atom string
 
@@ -64,10 +78,11 @@ func dialIMAP(ctx context.Context, addr string, conf *tls.Config) (*imapClient, 
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s over TLS: %w", addr, err)
 	}
-	c := &imapClient{addr: addr, conn: conn, r: bufio.NewReaderSize(conn, 64<<10), w: bufio.NewWriterSize(conn, 64<<10)}
-	// Unblocks any read or write in flight when the run is cancelled.
-	c.stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
-	_ = conn.SetDeadline(time.Now().Add(cmdTimeout))
+	ic := idleConn{conn}
+	c := &imapClient{addr: addr, conn: conn, r: bufio.NewReaderSize(ic, 64<<10), w: bufio.NewWriterSize(ic, 64<<10)}
+	// Closing unblocks any read or write in flight when the run is
+	// cancelled; the connection is not used after that.
+	c.stop = context.AfterFunc(ctx, func() { _ = conn.Close() })
 	g, err := c.readResp()
 	if err != nil {
 		c.close()
@@ -119,7 +134,6 @@ func (c *imapClient) run(ctx context.Context, parts []any, onData func(*resp) er
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	_ = c.conn.SetDeadline(time.Now().Add(cmdTimeout))
 	c.tagN++
 	tag := fmt.Sprintf("m%d", c.tagN)
 	name := ""
