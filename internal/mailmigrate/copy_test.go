@@ -290,6 +290,23 @@ func TestCopyDetectsLoss(t *testing.T) {
 		checkTarget(t, e, dst)
 	})
 
+	t.Run("refusals: untrusted certificate, wrong password", func(t *testing.T) {
+		dst := e.newTarget(t)
+		o := e.options(dst, t.TempDir(), &bytes.Buffer{})
+		o.Source.TLS = nil // the system's roots do not know the test's CA
+		if _, err := Copy(context.Background(), o); err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("untrusted source certificate: err %v", err)
+		}
+		o = e.options(dst, t.TempDir(), &bytes.Buffer{})
+		o.Accounts[0].SourcePassword = "wrong"
+		if _, err := Copy(context.Background(), o); err == nil || !strings.Contains(err.Error(), "source: log in as alice@fullfrontend.be*migrator") {
+			t.Fatalf("wrong master password: err %v", err)
+		}
+		if n := len(dst.FetchAll(t, alice)); n != 0 {
+			t.Fatalf("%d messages reached the target", n)
+		}
+	})
+
 	t.Run("a message deleted on the target is copied again", func(t *testing.T) {
 		dst := e.newTarget(t)
 		state := t.TempDir()
