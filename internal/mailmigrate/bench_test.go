@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"fullfrontend.be/infra/internal/testsupport/dovecottest"
-	"fullfrontend.be/infra/internal/testsupport/testenv"
 )
 
 // The benchmarks compare the copy with Dovecot's own migration tool on
@@ -56,7 +55,7 @@ func BenchmarkCopy(b *testing.B) {
 
 func BenchmarkDoveadmBackup(b *testing.B) {
 	e, total := benchEnv(b)
-	doveadm := testenv.Tool(b, "doveadm")
+	doveadm := dovecottest.Tool(b, "doveadm")
 	host, port, _ := strings.Cut(e.src.Addr, ":")
 	var elapsed time.Duration
 	for b.Loop() {
