@@ -29,6 +29,7 @@ type MiaBUser struct {
 	Status     string          `json:"status"`     // "active" | "inactive"
 	Quota      json.RawMessage `json:"quota"`      // "0" (none), "500M", "5G" or bytes; absent before v0.65
 	Mailbox    string          `json:"mailbox"`
+	BoxSize    json.RawMessage `json:"box_size"` // "1.2 GB", "?" (v0.65 and later)
 }
 
 // MiaBAlias is one entry of GET /admin/mail/aliases?format=json. Mail-in-a-
@@ -142,9 +143,10 @@ type AccountsOptions struct {
 	Out             io.Writer // report
 }
 
-// localPartRe is the lower-case dot-atom of RFC 5321 (atext without
-// upper case).
-var localPartRe = regexp.MustCompile("^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+// localPartRe is the lower-case dot-atom of RFC 5321 (atext without upper
+// case) less "+", Mailu's recipient delimiter (alice+news@ is delivered
+// to alice@): the stack's variables refuse it too.
+var localPartRe = regexp.MustCompile("^[a-z0-9!#$%&'*/=?^_`{|}~-]+(\\.[a-z0-9!#$%&'*/=?^_`{|}~-]+)*$")
 
 func validLocalPart(s string) bool { return len(s) <= 64 && localPartRe.MatchString(s) }
 
@@ -248,6 +250,15 @@ func WriteAccounts(users []MiaBUser, aliases []MiaBAlias, o AccountsOptions) (*A
 			return nil, fmt.Errorf("user %s: %w", u.Email, err)
 		}
 		e := UserEntry{Admin: contains(privs, "admin"), QuotaMB: q, Enabled: u.Status != "inactive"}
+		if q == 0 && e.Enabled {
+			// 0 is "no quota" on the box but Mailu's default (1 GB) in
+			// the stack: a bigger mailbox would stop the copy on quota.
+			size := strings.Trim(string(u.BoxSize), `"`)
+			if size == "" {
+				size = "unknown"
+			}
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s has no quota on the box (size %s); quota_mb 0 is Mailu's default (1 GB): raise it in the file if the mailbox is bigger", u.Email, size))
+		}
 		if !e.Enabled {
 			rep.UsersDisabled = append(rep.UsersDisabled, u.Email)
 		}
@@ -320,7 +331,7 @@ func WriteAccounts(users []MiaBUser, aliases []MiaBAlias, o AccountsOptions) (*A
 	}
 
 	if len(rep.invalid) > 0 {
-		return nil, fmt.Errorf("addresses whose local part is not a lower-case dot-atom (RFC 5321) cannot be keys of the stack's data file: %s; rename them on the box and run again", strings.Join(rep.invalid, ", "))
+		return nil, fmt.Errorf("addresses whose local part is not a lower-case dot-atom (RFC 5321) without + (Mailu's recipient delimiter) cannot be keys of the stack's data file: %s; rename them on the box and run again", strings.Join(rep.invalid, ", "))
 	}
 	var refuse []string
 	if len(rep.otherDomains) > 0 && !o.SkipOtherDomains {

@@ -138,6 +138,7 @@ func TestAccountsFromMiaB(t *testing.T) {
 		"skipped administrator@box.fullfrontend.be: on the box's own host name",
 		"factures@fullfrontend.be: permitted senders (alice@fullfrontend.be) not carried over",
 		"old@fullfrontend.be is archived on Mail-in-a-Box",
+		"alice@fullfrontend.be has no quota on the box (size 1.2 GB); quota_mb 0 is Mailu's default (1 GB)",
 	} {
 		if !strings.Contains(report.String(), line) {
 			t.Errorf("report lacks %q:\n%s", line, report.String())
@@ -326,7 +327,7 @@ func TestValidLocalPart(t *testing.T) {
 		in string
 		ok bool
 	}{
-		{"alice", true}, {"chantal.dupont", true}, {"a+tag", true}, {"o'brien", true},
+		{"alice", true}, {"chantal.dupont", true}, {"o'brien", true}, {"a+tag", false},
 		{"Alice", false}, {"a..b", false}, {".a", false}, {"a.", false}, {"a b", false}, {"", false},
 		{"é", false}, {strings.Repeat("a", 65), false},
 	} {
