@@ -81,7 +81,7 @@ run changes nothing. See docs/migration-wordpress.md.`,
 	f.StringVar(&o.kube.context, "context", "", "kubeconfig context")
 	f.StringVar(&o.kube.kubectl, "kubectl", "", "kubectl binary (default: kubectl on PATH)")
 	cmd.AddCommand(wp, migrateDAVCmd())
-	cmd.AddCommand(migrateContactsCmd())
+	cmd.AddCommand(migrateContactsCmd(), migrateMailCmd())
 	cmd.AddCommand(migrateDNSCmd())
 	return cmd
 }

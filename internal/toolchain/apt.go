@@ -33,6 +33,10 @@ func AptPackages() []string {
 		"radicale",
 		// Mailu's accounts Job script (modules/apps/mailu/files/accounts.py).
 		"python3",
+		// infra migrate mail is tested between two real IMAP servers
+		// (internal/testsupport/dovecottest): Debian's Dovecot, the server
+		// of both Mail-in-a-Box and Mailu; its doveadm reads the copy back.
+		"dovecot-imapd",
 	}
 }
 

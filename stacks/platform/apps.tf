@@ -154,6 +154,7 @@ module "mailu" {
   }
   users        = var.mail_users
   aliases      = var.mail_aliases
+  publish_mx   = var.mail_mx_switched
   dmarc        = var.mail_dmarc
   spf_includes = var.mail_spf_includes
   storage      = var.mailu_storage

@@ -360,6 +360,12 @@ variable "mail_aliases" {
   }
 }
 
+variable "mail_mx_switched" {
+  description = "True once mail goes to Mailu: the stack then publishes <root_domain>'s MX, SPF, DMARC and the mail SRV records. False during the move while Mail-in-a-Box still receives (docs/migration-mail.md): Mailu runs, its accounts exist and the first copy can take its time; only its DKIM key is published. Before switching, remove Mail-in-a-Box's MX, SPF and DMARC from dns_extra_records (the plan refuses both at once)."
+  type        = bool
+  default     = true
+}
+
 variable "mail_dmarc" {
   description = "DMARC policy of <root_domain> (none, quarantine, reject), its percentage, and the local part that receives the aggregate reports (a user or an alias; Mail-in-a-Box used postmaster)."
   type = object({

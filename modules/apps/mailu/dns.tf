@@ -33,11 +33,12 @@ locals {
   # Every record mail needs besides the A records of its hosts (which
   # external-dns takes from the Ingress): the shape of a DNSEndpoint's
   # spec.endpoints[]. The stack publishes them (stacks/platform/dns.tf).
+  dkim_record = { name = "${var.dkim_selector}._domainkey.${var.domain}", type = "TXT", targets = ["v=DKIM1; k=rsa; p=${local.dkim_public_key}"] }
   dns_records = [
-    for r in [
+    for r in var.publish_mx ? [
       { name = var.domain, type = "MX", targets = ["10 ${local.mail_host}"] },
       { name = var.domain, type = "TXT", targets = [local.spf] },
-      { name = "${var.dkim_selector}._domainkey.${var.domain}", type = "TXT", targets = ["v=DKIM1; k=rsa; p=${local.dkim_public_key}"] },
+      local.dkim_record,
       { name = "_dmarc.${var.domain}", type = "TXT", targets = [local.dmarc] },
       # RFC 6186: where clients find submission and IMAP; RFC 8314 ports.
       { name = "_submissions._tcp.${var.domain}", type = "SRV", targets = ["0 1 465 ${local.mail_host}"] },
@@ -45,6 +46,6 @@ locals {
       { name = "_imaps._tcp.${var.domain}", type = "SRV", targets = ["0 1 993 ${local.mail_host}"] },
       # Outlook's discovery of autodiscover.<domain>.
       { name = "_autodiscover._tcp.${var.domain}", type = "SRV", targets = ["0 1 443 ${var.app.hosts["autodiscover"]}"] },
-    ] : { dnsName = r.name, recordType = r.type, targets = r.targets, recordTTL = var.dns_ttl }
+    ] : [local.dkim_record] : { dnsName = r.name, recordType = r.type, targets = r.targets, recordTTL = var.dns_ttl }
   ]
 }

@@ -154,6 +154,12 @@ variable "spf_includes" {
   }
 }
 
+variable "publish_mx" {
+  description = "Publish the records that send mail to Mailu and let it send (MX, SPF, DMARC, SRV). False while Mail-in-a-Box still receives (the first copy of the move): only the DKIM key is published, so that it is in DNS before Mailu signs its first message."
+  type        = bool
+  default     = true
+}
+
 variable "dns_ttl" {
   description = "TTL in seconds of the mail DNS records."
   type        = number

@@ -164,6 +164,17 @@ run "dkim_key_from_sops" {
   }
 }
 
+run "before_the_mx_switch" {
+  command = plan
+  variables {
+    publish_mx = false
+  }
+  assert {
+    condition     = [for r in output.dns_records : r.dnsName] == ["dkim._domainkey.fullfrontend.be"]
+    error_message = "while Mail-in-a-Box still receives, only the DKIM key is published (no MX, SPF, DMARC or SRV)"
+  }
+}
+
 run "prod_without_relay_fails" {
   command = plan
   variables {
