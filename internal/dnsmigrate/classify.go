@@ -225,7 +225,7 @@ func decide(r Record, v *stackView, b boxInfo) Decision {
 		first, _, _ := strings.Cut(rel, ".")
 		switch {
 		case !v.mail && b.pointsAt(r):
-			keep.Reason = "the box still serves it (doctor.json has no mail_host: the stack does not handle mail yet); run infra migrate dns again once it does"
+			keep.Reason = "the box still serves it (the stack publishes no MX for " + v.root + " yet: the box receives the mail); run infra migrate dns again once the stack does"
 		case !v.mail:
 		case underBox:
 			return dropped("Mail-in-a-Box's own host name: the stack handles mail at %s", v.mailHost)

@@ -93,9 +93,21 @@ office	IN	LOC	50 50 0.000 N 4 21 0.000 E 100m
 `
 }
 
-// stackJSON is the stack's doctor output: without mail (before Mailu)
-// or with the records the stack-contract gives as its example.
-func stackJSON(mail bool) string {
+// mailStage is how far the mail has moved when doctor.json is made.
+type mailStage int
+
+const (
+	boxMail  mailStage = iota // no Mailu yet: the stack has only the zone's CAA
+	dkimOnly                  // Mailu runs, mail_mx_switched false: only its DKIM key is published
+	stackMX                   // Mailu receives: MX, SPF, DKIM, DMARC and SRV
+)
+
+// stackJSON is the stack's doctor output as stacks/platform writes it at
+// each stage of the mail's move (the other keys of the output are there
+// too, as the contract says, and ignored).
+func stackJSON(stage mailStage) string {
+	caa := map[string]any{"dnsName": "fullfrontend.be", "recordType": "CAA", "targets": []string{`0 issue "letsencrypt.org"`, `0 iodef "mailto:ops@fullfrontend.be"`}, "recordTTL": 3600}
+	dkim := map[string]any{"dnsName": "dkim._domainkey.fullfrontend.be", "recordType": "TXT", "targets": []string{"v=DKIM1; k=rsa; p=MIIBnew"}, "recordTTL": 3600}
 	s := map[string]any{
 		"environment":            "prod",
 		"root_domain":            "fullfrontend.be",
@@ -103,21 +115,23 @@ func stackJSON(mail bool) string {
 		"load_balancer_hostname": "lb.fullfrontend.be",
 		"hosts":                  []string{"fullfrontend.be", "n8n.fullfrontend.be", "webhook.fullfrontend.be", "cloud.fullfrontend.be", "registry.fullfrontend.be", "grafana.fullfrontend.be"},
 		"mail_host":              "",
-		"dns_records":            []any{},
+		"dns_records":            []map[string]any{caa},
 		"backups":                map[string]any{},
 		"app_namespaces":         map[string]any{},
 	}
-	if mail {
+	if stage >= dkimOnly {
 		s["mail_host"] = "mail.fullfrontend.be"
-		s["hosts"] = append(s["hosts"].([]string), "mail.fullfrontend.be")
-		s["dns_records"] = []map[string]any{
+		s["hosts"] = append(s["hosts"].([]string), "mail.fullfrontend.be", "autoconfig.fullfrontend.be", "autodiscover.fullfrontend.be")
+		s["dns_records"] = []map[string]any{caa, dkim}
+	}
+	if stage == stackMX {
+		s["dns_records"] = []map[string]any{caa, dkim,
 			{"dnsName": "fullfrontend.be", "recordType": "MX", "targets": []string{"10 mail.fullfrontend.be"}, "recordTTL": 3600},
-			{"dnsName": "fullfrontend.be", "recordType": "TXT", "targets": []string{"v=spf1 mx a:mail.fullfrontend.be -all"}, "recordTTL": 3600},
-			{"dnsName": "dkim._domainkey.fullfrontend.be", "recordType": "TXT", "targets": []string{"v=DKIM1; k=rsa; p=MIIBnew"}, "recordTTL": 3600},
-			{"dnsName": "_dmarc.fullfrontend.be", "recordType": "TXT", "targets": []string{"v=DMARC1; p=quarantine; rua=mailto:dmarc@fullfrontend.be"}, "recordTTL": 3600},
-			{"dnsName": "autoconfig.fullfrontend.be", "recordType": "CNAME", "targets": []string{"mail.fullfrontend.be"}, "recordTTL": 3600},
+			{"dnsName": "fullfrontend.be", "recordType": "TXT", "targets": []string{"v=spf1 mx include:mailgun.org ~all"}, "recordTTL": 3600},
+			{"dnsName": "_dmarc.fullfrontend.be", "recordType": "TXT", "targets": []string{"v=DMARC1; p=quarantine; pct=100; rua=mailto:postmaster@fullfrontend.be; adkim=r; aspf=r"}, "recordTTL": 3600},
+			{"dnsName": "_submissions._tcp.fullfrontend.be", "recordType": "SRV", "targets": []string{"0 1 465 mail.fullfrontend.be"}, "recordTTL": 3600},
 			{"dnsName": "_imaps._tcp.fullfrontend.be", "recordType": "SRV", "targets": []string{"0 1 993 mail.fullfrontend.be"}, "recordTTL": 3600},
-			{"dnsName": "fullfrontend.be", "recordType": "CAA", "targets": []string{`0 issue "letsencrypt.org"`}, "recordTTL": 3600},
+			{"dnsName": "_autodiscover._tcp.fullfrontend.be", "recordType": "SRV", "targets": []string{"0 1 443 autodiscover.fullfrontend.be"}, "recordTTL": 3600},
 		}
 	}
 	b, err := json.Marshal(s)

@@ -12,7 +12,7 @@
 //   - dropped on purpose, each with its reason: the box's SOA and NS, its
 //     name server addresses, DNSSEC data, TLSA and SSHFP (DigitalOcean
 //     serves neither, and both need a signed zone), and, once the stack
-//     handles mail, the box's own mail records (its host name, DKIM
+//     receives the mail, the box's own mail records (its host name, DKIM
 //     selector "mail", MTA-STS, autoconfiguration, DAV discovery); records
 //     DigitalOcean cannot hold (null MX...), flagged when they are the
 //     operator's;
@@ -21,9 +21,10 @@
 //     (dns-extra-records.auto.tfvars.json), merged into the file already
 //     there without removing anything from it.
 //
-// While the stack does not handle mail (doctor.json has no mail_host) the
-// box still receives it, so its mail records are kept; running the command
-// again once the stack has mail shows which entries to remove.
+// While the stack publishes no MX for the root domain (doctor.json; the
+// stack's mail_mx_switched) the box still receives the mail, so its mail
+// records are kept; running the command again once the stack publishes it
+// shows which entries to remove.
 //
 // Counts before (records of the zone = replaced + dropped + kept) and after
 // (what the stack will serve: its own records + the kept ones) are printed
@@ -223,11 +224,11 @@ func (r *Report) print(w io.Writer, path string, notes []string) {
 	}
 	fmt.Fprintf(w, ", highest TTL %d s\n", r.HighestTTL)
 	if r.Box != "" {
-		mail := "no (doctor.json has no mail_host): the box keeps its mail records"
+		mail := "no (doctor.json has no MX for " + r.Zone + "): the box keeps its mail records"
 		if r.mailsOn {
-			mail = "yes: the box's mail records give way"
+			mail = "yes (doctor.json has its MX): the box's mail records give way"
 		}
-		fmt.Fprintf(w, "Mail-in-a-Box: %s; the stack handles mail: %s\n", r.Box, mail)
+		fmt.Fprintf(w, "Mail-in-a-Box: %s; the stack receives the mail: %s\n", r.Box, mail)
 	}
 
 	fmt.Fprintf(w, "\nreplaced by the stack (%d):\n", len(r.Managed))

@@ -63,43 +63,60 @@ func TestClassifyMailInABoxZone(t *testing.T) {
 	}
 	modes := []struct {
 		name  string
-		mail  bool
+		stage mailStage
 		where map[string]want
 	}{
-		{"the box still handles mail", false, map[string]want{
+		{"the box still receives the mail, no Mailu", boxMail, map[string]want{
 			"fullfrontend.be MX 10 box.fullfrontend.be":                     {Kept, "the box still serves it"},
 			"fullfrontend.be TXT v=spf1 mx -all":                            {Kept, ""},
 			"mail._domainkey.fullfrontend.be TXT " + dkimValue:              {Kept, ""},
 			"mail._domainkey.box.fullfrontend.be TXT " + dkimValue:          {Kept, "the box still serves it"},
 			"_dmarc.fullfrontend.be TXT v=DMARC1; p=quarantine;":            {Kept, ""},
-			"autoconfig.fullfrontend.be A 198.51.100.7":                     {Kept, "the box still serves it"},
-			"autodiscover.fullfrontend.be A 198.51.100.7":                   {Kept, "the box still serves it"},
 			"_caldavs._tcp.fullfrontend.be SRV 0 0 443 box.fullfrontend.be": {Kept, "the box still serves it"},
 			"_mta-sts.fullfrontend.be TXT v=STSv1; id=AbCdEfGhIjKlMnOpQrSt": {Kept, ""},
 			"mta-sts.fullfrontend.be A 198.51.100.7":                        {Kept, "the box still serves it"},
 			"box.fullfrontend.be A 198.51.100.7":                            {Kept, "the box still serves it"},
 			"box.fullfrontend.be AAAA 2001:db8::7":                          {Kept, "the box still serves it"},
-			"fullfrontend.be CAA 0 issue \"letsencrypt.org\"":               {Kept, ""},
+			"fullfrontend.be CAA 0 issue \"letsencrypt.org\"":               {Managed, "the stack's record set"},
+			"autoconfig.fullfrontend.be A 198.51.100.7":                     {Kept, "the box still serves it"},
+			"autodiscover.fullfrontend.be A 198.51.100.7":                   {Kept, "the box still serves it"},
 		}},
-		{"the stack handles mail", true, map[string]want{
+		// Mailu runs but the MX still points at the box (mail_mx_switched
+		// false): the box's mail records must all stay.
+		{"the box still receives the mail, Mailu runs", dkimOnly, map[string]want{
+			"fullfrontend.be MX 10 box.fullfrontend.be":                     {Kept, "the box still serves it"},
+			"fullfrontend.be TXT v=spf1 mx -all":                            {Kept, ""},
+			"mail._domainkey.fullfrontend.be TXT " + dkimValue:              {Kept, ""},
+			"mail._domainkey.box.fullfrontend.be TXT " + dkimValue:          {Kept, "the box still serves it"},
+			"_dmarc.fullfrontend.be TXT v=DMARC1; p=quarantine;":            {Kept, ""},
+			"_caldavs._tcp.fullfrontend.be SRV 0 0 443 box.fullfrontend.be": {Kept, "the box still serves it"},
+			"_mta-sts.fullfrontend.be TXT v=STSv1; id=AbCdEfGhIjKlMnOpQrSt": {Kept, ""},
+			"mta-sts.fullfrontend.be A 198.51.100.7":                        {Kept, "the box still serves it"},
+			"box.fullfrontend.be A 198.51.100.7":                            {Kept, "the box still serves it"},
+			"box.fullfrontend.be AAAA 2001:db8::7":                          {Kept, "the box still serves it"},
+			"fullfrontend.be CAA 0 issue \"letsencrypt.org\"":               {Managed, "the stack's record set"},
+			"autoconfig.fullfrontend.be A 198.51.100.7":                     {Managed, "a host of the stack"},
+			"autodiscover.fullfrontend.be A 198.51.100.7":                   {Managed, "a host of the stack"},
+		}},
+		{"the stack receives the mail", stackMX, map[string]want{
 			"fullfrontend.be MX 10 box.fullfrontend.be":                     {Managed, "the stack's record set"},
 			"fullfrontend.be TXT v=spf1 mx -all":                            {Managed, "v=spf1"},
 			"mail._domainkey.fullfrontend.be TXT " + dkimValue:              {Dropped, "selector mail"},
 			"mail._domainkey.box.fullfrontend.be TXT " + dkimValue:          {Dropped, "own host name"},
 			"_dmarc.fullfrontend.be TXT v=DMARC1; p=quarantine;":            {Managed, "dmarc"},
-			"autoconfig.fullfrontend.be A 198.51.100.7":                     {Managed, "the stack's CNAME"},
-			"autodiscover.fullfrontend.be A 198.51.100.7":                   {Dropped, "autoconfiguration served by the box"},
+			"autoconfig.fullfrontend.be A 198.51.100.7":                     {Managed, "a host of the stack"},
+			"autodiscover.fullfrontend.be A 198.51.100.7":                   {Managed, "a host of the stack"},
 			"_caldavs._tcp.fullfrontend.be SRV 0 0 443 box.fullfrontend.be": {Dropped, "CalDAV/CardDAV"},
 			"_mta-sts.fullfrontend.be TXT v=STSv1; id=AbCdEfGhIjKlMnOpQrSt": {Dropped, "MTA-STS"},
 			"mta-sts.fullfrontend.be A 198.51.100.7":                        {Dropped, "MTA-STS"},
 			"box.fullfrontend.be A 198.51.100.7":                            {Dropped, "own host name"},
 			"box.fullfrontend.be AAAA 2001:db8::7":                          {Dropped, "own host name"},
-			"fullfrontend.be CAA 0 issue \"letsencrypt.org\"":               {Managed, ""},
+			"fullfrontend.be CAA 0 issue \"letsencrypt.org\"":               {Managed, "the stack's record set"},
 		}},
 	}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			o := files(t, miabZone(), stackJSON(m.mail))
+			o := files(t, miabZone(), stackJSON(m.stage))
 			rep, err := Run(o)
 			if err != nil {
 				t.Fatal(err)
@@ -145,7 +162,7 @@ func readEntries(t *testing.T, path string) map[string]Entry {
 }
 
 func TestRunWritesTheKeptRecordsOnce(t *testing.T) {
-	o := files(t, miabZone(), stackJSON(true))
+	o := files(t, miabZone(), stackJSON(stackMX))
 	var out bytes.Buffer
 	o.Stdout = &out
 	rep, err := Run(o)
@@ -165,6 +182,8 @@ func TestRunWritesTheKeptRecordsOnce(t *testing.T) {
 		"quoted-txt":           {Name: "quoted", Type: "TXT", Targets: []string{`say "hi" to the world; it's "quoted"`}},
 		"dmarc-n8n-txt":        {Name: "_dmarc.n8n", Type: "TXT", Targets: []string{"v=DMARC1; p=reject;"}},
 		"dmarc-autoconfig-txt": {Name: "_dmarc.autoconfig", Type: "TXT", Targets: []string{"v=DMARC1; p=reject;"}},
+		// autodiscover is a host of the stack now: its guard stays.
+		"dmarc-autodiscover-txt": {Name: "_dmarc.autodiscover", Type: "TXT", Targets: []string{"v=DMARC1; p=reject;"}},
 	}
 	for k, w := range want {
 		g, ok := entries[k]
@@ -182,10 +201,10 @@ func TestRunWritesTheKeptRecordsOnce(t *testing.T) {
 		t.Errorf("%d entries, want %d: %v", len(entries), len(want), entries)
 	}
 	for _, line := range []string{
-		"before: 61 records in the zone = 7 replaced by the stack + 44 dropped + 10 kept",
-		"after:  25 records served = 15 of the stack + 10 kept",
+		"before: 61 records in the zone = 8 replaced by the stack + 42 dropped + 11 kept",
+		"after:  30 records served = 19 of the stack + 11 kept",
 		"fullfrontend.be MX: 10 box.fullfrontend.be -> 10 mail.fullfrontend.be",
-		`fullfrontend.be CAA: same value 0 issue "letsencrypt.org"`,
+		`fullfrontend.be CAA: 0 issue "letsencrypt.org" -> 0 issue "letsencrypt.org", 0 iodef "mailto:ops@fullfrontend.be"`,
 		"lower the TTLs to 300 s on Mail-in-a-Box now, wait 24 h (86400 s, the highest TTL of the zone) before switching the NS at the registrar to ns1.digitalocean.com",
 		"not migrated: office.fullfrontend.be LOC",
 		"kept records that point at the box, which goes away: www.fullfrontend.be A",
@@ -194,7 +213,7 @@ func TestRunWritesTheKeptRecordsOnce(t *testing.T) {
 			t.Errorf("the report lacks %q:\n%s", line, out.String())
 		}
 	}
-	if !rep.Changed || len(rep.Added) != 10 {
+	if !rep.Changed || len(rep.Added) != 11 {
 		t.Errorf("first run: changed %v, added %v", rep.Changed, rep.Added)
 	}
 
@@ -216,7 +235,7 @@ func TestRunWritesTheKeptRecordsOnce(t *testing.T) {
 // another top-level variable); a record set it already has gets only the
 // values it lacks; a key it uses for something else is not reused.
 func TestRunMergesIntoTheOperatorsFile(t *testing.T) {
-	o := files(t, miabZone(), stackJSON(true))
+	o := files(t, miabZone(), stackJSON(stackMX))
 	existing := `{
   "dns_extra_records": {
     "google": {"name": "@", "type": "TXT", "ttl": 600, "targets": ["google-site-verification=Xy12-abcdEFGH_ijkl", "ms=ms123"]},
@@ -260,7 +279,7 @@ func TestRunMergesIntoTheOperatorsFile(t *testing.T) {
 			t.Errorf("the file lost %s:\n%s", s, raw)
 		}
 	}
-	if !strings.Contains(out.String(), "after:  28 records served = 15 of the stack + 10 kept + 3 more of the file") {
+	if !strings.Contains(out.String(), "after:  33 records served = 19 of the stack + 11 kept + 3 more of the file") {
 		t.Errorf("counts after:\n%s", out.String())
 	}
 	if strings.Join(rep.Extended, ",") != "sip" {
@@ -272,12 +291,12 @@ func TestRunMergesIntoTheOperatorsFile(t *testing.T) {
 // still handled mail keeps its mail records; once the stack handles mail,
 // the command names each entry that still serves them and changes nothing.
 func TestRunSaysWhatAnEarlierRunLeftBehind(t *testing.T) {
-	o := files(t, miabZone(), stackJSON(false))
+	o := files(t, miabZone(), stackJSON(boxMail))
 	if _, err := Run(o); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(o.Out)
-	if err := os.WriteFile(o.Expect, []byte(stackJSON(true)), 0o644); err != nil {
+	if err := os.WriteFile(o.Expect, []byte(stackJSON(stackMX)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
@@ -330,7 +349,7 @@ func TestCountsCheckCatchesAClassifierBug(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := files(t, miabZone(), stackJSON(true))
+			o := files(t, miabZone(), stackJSON(stackMX))
 			o.classify = func(z *Zone, v *stackView, b boxInfo) Classification { return tt.bug(classifyZone(z, v, b)) }
 			_, err := Run(o)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -342,7 +361,7 @@ func TestCountsCheckCatchesAClassifierBug(t *testing.T) {
 		})
 	}
 	// Without the bug the same run passes: the check is not always failing.
-	if _, err := Run(files(t, miabZone(), stackJSON(true))); err != nil {
+	if _, err := Run(files(t, miabZone(), stackJSON(stackMX))); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -350,7 +369,7 @@ func TestCountsCheckCatchesAClassifierBug(t *testing.T) {
 // TestFileCheckCatchesALostRecord: the check after writing reads the file
 // back; a file that lacks a kept record fails it.
 func TestFileCheckCatchesALostRecord(t *testing.T) {
-	o := files(t, miabZone(), stackJSON(true))
+	o := files(t, miabZone(), stackJSON(stackMX))
 	rep, err := Run(o)
 	if err != nil {
 		t.Fatal(err)
@@ -367,18 +386,18 @@ func TestFileCheckCatchesALostRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = rep.checkFile(o.Out, "fullfrontend.be")
-	if err == nil || !strings.Contains(err.Error(), "does not serve 1 of the 10 kept records: *.dev.fullfrontend.be A 203.0.113.50") {
+	if err == nil || !strings.Contains(err.Error(), "does not serve 1 of the 11 kept records: *.dev.fullfrontend.be A 203.0.113.50") {
 		t.Fatalf("want the lost wildcard named, got %v", err)
 	}
 }
 
 func TestReadStackRefuses(t *testing.T) {
-	good := stackJSON(false)
+	good := stackJSON(boxMail)
 	tests := []struct{ name, json, want string }{
 		{"not JSON", "nope", "not the JSON of the stack's doctor output"},
 		{"a key missing", strings.Replace(good, `"dns_records"`, `"dns_recordz"`, 1), "lacks dns_records"},
 		{"dev", strings.Replace(good, `"prod"`, `"dev"`, 1), "only prod has public DNS"},
-		{"a record without targets", strings.Replace(stackJSON(true), `"targets":["10 mail.fullfrontend.be"]`, `"targets":[]`, 1), "dns_records[0] needs dnsName, recordType and targets"},
+		{"a record without targets", strings.Replace(stackJSON(stackMX), `"targets":["10 mail.fullfrontend.be"]`, `"targets":[]`, 1), "dns_records[2] needs dnsName, recordType and targets"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -403,7 +422,7 @@ func TestTTLStep(t *testing.T) {
 		{"x 90 IN TXT \"a\"\n", "wait 90 s (90 s, the highest TTL of the zone)"},
 	}
 	for _, tt := range tests {
-		o := files(t, tt.zone, stackJSON(false))
+		o := files(t, tt.zone, stackJSON(boxMail))
 		var out bytes.Buffer
 		o.Stdout = &out
 		if _, err := Run(o); err != nil {
@@ -468,7 +487,7 @@ func TestUnservable(t *testing.T) {
 
 func TestRunWarnsOfACNAMEBesideOtherRecords(t *testing.T) {
 	zone := "$TTL 3600\nshop IN CNAME shops.example.net.\nshop IN TXT \"verify=1\"\nok IN CNAME shops.example.net.\n"
-	o := files(t, zone, stackJSON(false))
+	o := files(t, zone, stackJSON(boxMail))
 	var out bytes.Buffer
 	o.Stdout = &out
 	if _, err := Run(o); err != nil {

@@ -80,8 +80,10 @@ type stackView struct {
 	sets map[string][]string
 	// names are the names of those sets, with their types.
 	names map[string][]string
-	// mail: the stack handles mail (mail_host is set), so the box's mail
-	// records give way; without it the box still receives the mail.
+	// mail: the stack receives the mail (it publishes the root's MX), so
+	// the box's mail records give way. Until then the box still receives
+	// it, even while the stack's mail server already runs (mail_host set,
+	// mail_mx_switched false: only its DKIM key is published).
 	mail     bool
 	mailHost string
 	// count is the number of records the stack serves itself.
@@ -90,7 +92,7 @@ type stackView struct {
 
 func newStackView(s *Stack) *stackView {
 	v := &stackView{root: s.RootDomain, lb: host(s.LoadBalancerHostname), hosts: map[string]bool{},
-		sets: map[string][]string{}, names: map[string][]string{}, mail: s.MailHost != "", mailHost: host(s.MailHost)}
+		sets: map[string][]string{}, names: map[string][]string{}, mailHost: host(s.MailHost)}
 	for _, h := range s.Hosts {
 		if h = host(h); h != v.root {
 			v.hosts[h] = true
@@ -117,6 +119,10 @@ func newStackView(s *Stack) *stackView {
 		if !slices.Contains(v.names[n], t) {
 			v.names[n] = append(v.names[n], t)
 		}
+	}
+	v.mail = len(v.sets[v.root+" MX"]) > 0
+	if v.mail && v.mailHost == "" {
+		v.mailHost = strings.Join(v.sets[v.root+" MX"], ", ")
 	}
 	return v
 }
