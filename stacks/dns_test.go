@@ -364,7 +364,9 @@ func TestDNSExtraRecordsRefusedAtPlan(t *testing.T) {
 		{"AAAA not in short form", `{ v6 = { name = "ipv6", type = "AAAA", targets = ["2001:DB8:0:0::42"] } }`, "such as 2001:db8::10"},
 		{"CNAME beside another record", `{ a = { name = "shop", type = "CNAME", targets = ["shops.myshopify.com"] }, b = { name = "shop", type = "TXT", targets = ["x"] } }`, "a name with a CNAME can hold no other record"},
 		{"a host of the stack", `{ n8n = { name = "n8n", type = "A", targets = ["198.51.100.20"] } }`, "n8n.fullfrontend.be is a host of the stack"},
-		{"two SPF records", `{ spf = { name = "@", type = "TXT", targets = ["v=spf1 mx -all"] }, spf2 = { name = "@", type = "TXT", targets = ["v=spf1 include:relay.example -all"] } }`, "gets 2 SPF records (v=spf1)"},
+		// Mail-in-a-Box's SPF kept while the stack publishes Mailu's.
+		{"a second SPF record", `{ spf = { name = "@", type = "TXT", targets = ["v=spf1 mx -all"] } }`, `fullfrontend.be gets 2 SPF records (v=spf1) from the stack and dns_extra_records["spf"]`},
+		{"a second MX", `{ mx = { name = "@", type = "MX", targets = ["10 box.fullfrontend.be"] } }`, `fullfrontend.be gets MX records from the stack and from dns_extra_records["mx"]`},
 		{"bad key", `{ "Google Verification" = { name = "@", type = "TXT", targets = ["x"] } }`, `key "Google Verification": a key is 1-63 lower-case letters`},
 	}
 	for _, tt := range tests {
