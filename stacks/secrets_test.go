@@ -20,7 +20,13 @@ func TestSecretsStableAcrossApplies(t *testing.T) {
 			if code, out := s.run(t, "apply", "-input=false", "-auto-approve", "-var", "app_env="+env); code != 0 {
 				t.Fatalf("apply: exit %d\n%s", code, out)
 			}
-			changes := plannedChanges(t, s.planJSON(t, "app_env="+env))
+			// The DKIM record as applied, and as the next plan would publish it.
+			applied := strings.TrimSpace(s.e.MustRun(t, s.dir, secretVars, "output", "-raw", "mail_dkim_txt"))
+			raw := s.planJSON(t, "app_env="+env)
+			if !strings.HasPrefix(applied, "v=DKIM1; k=rsa; p=") || !strings.Contains(string(raw), applied) {
+				t.Errorf("the DKIM record %q is not the one the next plan publishes", applied)
+			}
+			changes := plannedChanges(t, raw)
 			var secrets int
 			for addr := range changes {
 				if strings.HasPrefix(addr, "random_password.") || strings.Contains(addr, ".random_password.") {

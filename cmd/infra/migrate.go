@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -115,6 +116,8 @@ func migrateWordPress(ctx context.Context, o migrateWordPressOptions, out, errOu
 	if err := o.validate(); err != nil {
 		return err
 	}
+	// kubectl port-forward and kubectl exec write to it at the same time.
+	errOut = &syncWriter{w: errOut}
 	run := execKubectl(o.kube.bin())
 	raw, err := run(ctx, o.kube.args("get", "secret", "mariadb-superuser", "--namespace", o.dataNS, "--output", "jsonpath={.data.password}"), nil, errOut)
 	if err != nil {
@@ -151,6 +154,18 @@ func migrateWordPress(ctx context.Context, o migrateWordPressOptions, out, errOu
 		Out:   out,
 	})
 	return err
+}
+
+// syncWriter serialises writes from several child processes' output copiers.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 var forwardRe = regexp.MustCompile(`Forwarding from (127\.0\.0\.1:\d+) ->`)
