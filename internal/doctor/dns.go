@@ -13,7 +13,7 @@ import (
 
 // Fixes shared by several DNS checks.
 const (
-	fixExternalDNS = "external-dns publishes these records (DNSEndpoint objects and Ingress hosts): read kubectl -n infra logs deploy/external-dns, then run APP_ENV=prod ./scripts/tofu-secrets.sh apply"
+	fixExternalDNS = "the stack publishes these records (A, AAAA, CNAME, MX, TXT through external-dns: read kubectl -n infra logs deploy/external-dns; SRV, CAA, NS as DigitalOcean records): run APP_ENV=prod ./scripts/tofu-secrets.sh apply"
 	fixStale       = "delete the stale record in the DigitalOcean DNS panel (external-dns only changes records it owns, marked by its extdns- TXT records) and run the doctor again in a minute"
 )
 
