@@ -96,6 +96,25 @@ resource "kubectl_manifest" "secrets" {
   depends_on = [module.common]
 }
 
+# Every Mailu pod takes connections from this namespace only (app-common's
+# policy adds Traefik to the front's ports). Postfix accepts XCLIENT from the
+# pod network: reachable from another namespace, a pod there could claim to
+# be 127.0.0.1 and relay through it.
+resource "kubectl_manifest" "internal_policy" {
+  server_side_apply = true
+  yaml_body = yamlencode({
+    apiVersion = "networking.k8s.io/v1"
+    kind       = "NetworkPolicy"
+    metadata   = { name = "mailu-internal", namespace = module.common.namespace, labels = module.common.labels }
+    spec = {
+      podSelector = { matchLabels = local.release_labels }
+      policyTypes = ["Ingress"]
+      ingress     = [{ from = [{ podSelector = {} }] }]
+    }
+  })
+  depends_on = [module.common]
+}
+
 resource "helm_release" "mailu" {
   name        = local.release
   namespace   = module.common.namespace

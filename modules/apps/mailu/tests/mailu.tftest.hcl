@@ -76,6 +76,10 @@ run "prod" {
     error_message = "relay networks must be loopback only: no RELAYNETS, Postfix's mynetworks narrowed from the pod network"
   }
   assert {
+    condition     = yamldecode(kubectl_manifest.internal_policy.yaml_body).spec == { podSelector = { matchLabels = { "app.kubernetes.io/name" = "mailu", "app.kubernetes.io/instance" = "mailu" } }, policyTypes = ["Ingress"], ingress = [{ from = [{ podSelector = {} }] }] }
+    error_message = "every Mailu pod (Postfix trusts XCLIENT from the pod network) must take connections from its own namespace only"
+  }
+  assert {
     condition     = yamldecode(helm_release.mailu.values[0]).ingress.realIpFrom == "10.244.0.0/16" && yamldecode(helm_release.mailu.values[0]).subnet == "10.244.0.0/16"
     error_message = "front must trust PROXY headers from the pod network (Traefik) only"
   }
