@@ -36,8 +36,8 @@ func TestJournal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := j0.path
-			j0.close()
+			path := j0.Path
+			j0.Close()
 			if err := os.WriteFile(path, []byte(c.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -51,19 +51,19 @@ func TestJournal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(j.recs) != len(c.want) {
-				t.Errorf("%d records, want %d", len(j.recs), len(c.want))
+			if len(j.Recs) != len(c.want) {
+				t.Errorf("%d records, want %d", len(j.Recs), len(c.want))
 			}
 			for k, r := range c.want {
-				if j.recs[k] != r {
-					t.Errorf("%s: %+v, want %+v", k, j.recs[k], r)
+				if j.Recs[k] != r {
+					t.Errorf("%s: %+v, want %+v", k, j.Recs[k], r)
 				}
 			}
 			// Appends survive a reopen.
-			if err := j.put(b1); err != nil {
+			if err := j.Put(b1); err != nil {
 				t.Fatal(err)
 			}
-			if err := j.close(); err != nil {
+			if err := j.Close(); err != nil {
 				t.Fatal(err)
 			}
 			data, _ := os.ReadFile(path)
@@ -79,16 +79,16 @@ func TestJournal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer j1.close()
+		defer j1.Close()
 		other := tgt
 		other.User = "alice2"
 		j2, err := openJournal(dir, src, other)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer j2.close()
-		if j1.path == j2.path {
-			t.Errorf("same journal %s for two target accounts", j1.path)
+		defer j2.Close()
+		if j1.Path == j2.Path {
+			t.Errorf("same journal %s for two target accounts", j1.Path)
 		}
 	})
 	t.Run("state directory required", func(t *testing.T) {

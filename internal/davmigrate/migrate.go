@@ -181,9 +181,9 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	if err != nil {
 		return rep, err
 	}
-	rep.Journal = m.jr.path
+	rep.Journal = m.jr.Path
 	defer func() {
-		if cerr := m.jr.close(); cerr != nil && err == nil {
+		if cerr := m.jr.Close(); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
@@ -222,7 +222,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 		m.logf("FAILED: %d of %d collections; %d items written", len(errs), len(rep.Collections), copied)
 		return rep, err
 	}
-	m.logf("done: %d collections, %d items, %d written; journal %s", len(rep.Collections), items, copied, m.jr.path)
+	m.logf("done: %d collections, %d items, %d written; journal %s", len(rep.Collections), items, copied, m.jr.Path)
 	return rep, nil
 }
 
@@ -421,7 +421,7 @@ func (m *migration) collection(ctx context.Context, sc *collection, ta *account)
 			return fail(err)
 		}
 	}
-	if err := m.jr.sync(); err != nil {
+	if err := m.jr.Sync(); err != nil {
 		return fail(err)
 	}
 
@@ -448,7 +448,7 @@ func (m *migration) collection(ctx context.Context, sc *collection, ta *account)
 		if written[t] {
 			if r, ok := m.jr.get(sc.kind, sc.name, n); ok && r.TgtETag == "" {
 				r.TgtETag = it.etag
-				if err := m.jr.put(r); err != nil {
+				if err := m.jr.Put(r); err != nil {
 					return fail(err)
 				}
 			}
@@ -561,7 +561,7 @@ func (m *migration) chunk(ctx context.Context, sc, tc *collection, chunk []strin
 				written[rec.Tgt] = true
 			}
 			cr.Copied++
-			if err := m.jr.put(rec); err != nil {
+			if err := m.jr.Put(rec); err != nil {
 				return err
 			}
 			continue
@@ -572,7 +572,7 @@ func (m *migration) chunk(ctx context.Context, sc, tc *collection, chunk []strin
 		if (p.ours || (p.hasRec && p.rec.Tgt == p.t.name && p.rec.TgtETag == "")) && p.rec.SrcHash == p.hash {
 			rec.TgtETag = p.t.etag
 			cr.Unchanged++
-			if err := m.jr.put(rec); err != nil {
+			if err := m.jr.Put(rec); err != nil {
 				return err
 			}
 			continue
@@ -583,7 +583,7 @@ func (m *migration) chunk(ctx context.Context, sc, tc *collection, chunk []strin
 		case canonical(tf.data) == canonical(p.sf.data):
 			rec.TgtETag = p.t.etag
 			cr.Unchanged++
-			if err := m.jr.put(rec); err != nil {
+			if err := m.jr.Put(rec); err != nil {
 				return err
 			}
 			continue
@@ -618,7 +618,7 @@ func (m *migration) chunk(ctx context.Context, sc, tc *collection, chunk []strin
 			cr.Overwrites = append(cr.Overwrites, Overwrite{Name: p.t.name, Reason: reason, Backup: backup})
 			m.logf("%s: overwrote %s (%s); the target's version is in %s", sc.label(), p.t.name, reason, backup)
 		}
-		if err := m.jr.put(rec); err != nil {
+		if err := m.jr.Put(rec); err != nil {
 			return err
 		}
 	}

@@ -197,7 +197,7 @@ func copyAccount(ctx context.Context, o CopyOptions, a Account) (rep AccountRepo
 		return fail(err)
 	}
 	defer func() {
-		if err := j.close(); err != nil && rep.Err == nil {
+		if err := j.Close(); err != nil && rep.Err == nil {
 			rep.Err = err
 		}
 	}()
@@ -384,7 +384,7 @@ func (r *accountRun) copyFolder(ctx context.Context, p folderPlan) (FolderReport
 			if err != nil {
 				return fr, fmt.Errorf("store message UID %d (%d bytes) on the target: %w", m.UID, len(body), err)
 			}
-			if err := r.j.put(record{Folder: p.Source, UIDValidity: st.UIDValidity, UID: m.UID, TargetFolder: p.Target,
+			if err := r.j.Put(record{Folder: p.Source, UIDValidity: st.UIDValidity, UID: m.UID, TargetFolder: p.Target,
 				TargetUV: tuv, TargetUID: tuid, MessageID: m.MessageID, Date: m.Date.Unix(), Size: m.Size, Flags: m.Flags}); err != nil {
 				return fr, err
 			}
@@ -475,7 +475,7 @@ func (r *accountRun) syncFlags(ctx context.Context, p folderPlan, uv, tuv uint32
 	}
 	// Journaled only once the target holds the change.
 	for _, rec := range records {
-		if err := r.j.put(rec); err != nil {
+		if err := r.j.Put(rec); err != nil {
 			return 0, err
 		}
 	}

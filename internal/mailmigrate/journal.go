@@ -1,16 +1,9 @@
 package mailmigrate
 
 import (
-	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
+
+	jf "fullfrontend.be/infra/internal/journal"
 )
 
 // record is what the journal remembers of one copied message: where it
@@ -37,126 +30,31 @@ func recordKey(folder string, uv, uid uint32) string {
 
 func (r record) key() string { return recordKey(r.Folder, r.UIDValidity, r.UID) }
 
-// journal is an append-only JSON-lines file per pair of accounts. A line
-// is written (and flushed to the kernel) after each message, so a killed
-// run loses at most the message in flight, which the next run then finds
-// on the target by its identity.
+// journal is the account pair's journal (internal/journal): one record per
+// copied message.
 type journal struct {
-	path string
-	recs map[string]record
-	f    *os.File
-	w    *bufio.Writer
+	*jf.File[record]
 }
 
 func openJournal(stateDir, sourceHost, sourceUser, targetHost, targetUser string) (*journal, error) {
-	if stateDir == "" {
-		return nil, errors.New("state directory not set: it holds the journal that makes a second run copy nothing twice")
-	}
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create state directory %s: %w", stateDir, err)
-	}
-	id := sha256.Sum256([]byte(sourceHost + "\x00" + sourceUser + "\x00" + targetHost + "\x00" + targetUser))
-	name := "journal-" + safeFileName(sourceUser) + "-" + hex.EncodeToString(id[:6]) + ".jsonl"
-	j := &journal{path: filepath.Join(stateDir, name), recs: map[string]record{}}
-	data, err := os.ReadFile(j.path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read journal: %w", err)
-	}
-	lines := strings.Split(string(data), "\n")
-	for i, line := range lines {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var r record
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			// Only the last line can be cut by a crash; a bad line before
-			// it is damage worth stopping for.
-			if i == len(lines)-1 {
-				break
-			}
-			return nil, fmt.Errorf("journal %s line %d: %w (move the file away to rebuild it from the target)", j.path, i+1, err)
-		}
-		j.recs[r.key()] = r
-	}
-	// Rewrite compacted: one line per message.
-	tmp := j.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	f, err := jf.Open(stateDir, sourceUser, []string{sourceHost, sourceUser, targetHost, targetUser}, record.key)
 	if err != nil {
-		return nil, fmt.Errorf("rewrite journal: %w", err)
+		return nil, err
 	}
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	for _, r := range j.recs {
-		if err := enc.Encode(r); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("rewrite journal: %w", err)
-		}
-	}
-	if err := w.Flush(); err == nil {
-		err = f.Sync()
-	}
-	if err == nil {
-		err = os.Rename(tmp, j.path)
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("rewrite journal %s: %w", j.path, err)
-	}
-	j.f, j.w = f, w
-	return j, nil
+	return &journal{f}, nil
 }
 
 func (j *journal) get(folder string, uv, uid uint32) (record, bool) {
-	r, ok := j.recs[recordKey(folder, uv, uid)]
-	return r, ok
+	return j.Get(recordKey(folder, uv, uid))
 }
 
 // uids lists the source UIDs the journal knows in one folder generation.
 func (j *journal) uids(folder string, uv uint32) map[uint32]bool {
 	out := map[uint32]bool{}
-	for _, r := range j.recs {
+	for _, r := range j.Recs {
 		if r.Folder == folder && r.UIDValidity == uv {
 			out[r.UID] = true
 		}
 	}
 	return out
-}
-
-func (j *journal) put(r record) error {
-	j.recs[r.key()] = r
-	b, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	if _, err := j.w.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
-	}
-	if err := j.w.Flush(); err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
-	}
-	return nil
-}
-
-func (j *journal) close() error {
-	err := j.w.Flush()
-	if err == nil {
-		err = j.f.Sync()
-	}
-	if cerr := j.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
-	}
-	return nil
-}
-
-func safeFileName(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case '/', '\\', 0, '*':
-			return '_'
-		}
-		return r
-	}, s)
 }
