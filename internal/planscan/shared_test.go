@@ -61,8 +61,10 @@ grafana: {adminPassword: x, ingress: {enabled: true}}
 		{"traefik: wrong type", "traefik", "41.3.0", "deployment: {replicas: two}\n",
 			[]string{"deployment.replicas: does not match traefik values.schema.json"}},
 		{"traefik: unknown key", "traefik", "41.3.0", "deploymnet: {replicas: 2}\n", []string{"does not match traefik values.schema.json"}},
-		{"external-dns: policy is required", "external-dns", "1.21.1", "provider: {name: webhook}\n",
+		// The released 1.21.1 schema does not require policy, but restricts it.
+		{"external-dns: policy outside its enum", "external-dns", "1.21.1", "provider: {name: webhook}\npolicy: delete-all\n",
 			[]string{"policy: does not match external-dns values.schema.json"}},
+		{"external-dns: no policy (the chart defaults to upsert-only)", "external-dns", "1.21.1", "provider: {name: webhook}\n", nil},
 		{"external-dns: with a policy", "external-dns", "1.21.1", "provider: {name: webhook}\npolicy: sync\n", nil},
 	}
 	for _, tt := range tests {
