@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +15,7 @@ func toolsCmd() *cobra.Command {
 	var noApt bool
 	install := &cobra.Command{
 		Use:   "install [tool...]",
-		Short: "Build the pinned tools into the cache (idempotent) and install Debian packages",
+		Short: "Build the pinned tools and the real OpenTofu providers (tool name \"providers\") into the cache (idempotent) and install Debian packages",
 		RunE: func(c *cobra.Command, args []string) error {
 			root, err := repo.FromWD()
 			if err != nil {
@@ -25,7 +26,21 @@ func toolsCmd() *cobra.Command {
 					return err
 				}
 			}
-			return toolchain.Installer{RepoRoot: root, Out: c.OutOrStdout()}.Install(c.Context(), args...)
+			in := toolchain.Installer{RepoRoot: root, Out: c.OutOrStdout()}
+			tools := slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "providers" })
+			if len(args) == 0 || len(tools) > 0 {
+				if err := in.Install(c.Context(), tools...); err != nil {
+					return err
+				}
+			}
+			if len(args) > 0 && len(tools) == len(args) {
+				return nil
+			}
+			shared, err := toolchain.SharedDir(root)
+			if err != nil {
+				return err
+			}
+			return in.InstallProviders(c.Context(), shared)
 		},
 	}
 	install.Flags().BoolVar(&noApt, "no-apt", false, "skip the Debian packages")

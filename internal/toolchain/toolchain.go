@@ -1,5 +1,6 @@
 // Package toolchain builds and finds the command-line tools the project
-// runs (OpenTofu, sops, age, helm, kube-apiserver, etcd, versitygw).
+// runs (OpenTofu, sops, age, helm, the Kubernetes control plane, etcd,
+// kwok, versitygw) and the real OpenTofu providers (providers.go).
 //
 // Every tool is built from the Go module proxy through a small module under
 // tools/<name> whose go.mod and go.sum pin it, into a cache outside the clone
@@ -33,6 +34,35 @@ type Tool struct {
 	Module   string            // module path whose required version is the tool's version
 	Binaries map[string]string // binary name -> main package
 	LDFlags  string
+	// VersionLDFlags returns flags that stamp the tool's own version into
+	// the binaries, for tools whose version comes from build flags.
+	VersionLDFlags func(version string) string
+}
+
+// ldflags are the linker flags of a build at version.
+func (t Tool) ldflags(version string) string {
+	if t.VersionLDFlags == nil {
+		return t.LDFlags
+	}
+	return strings.TrimSpace(t.LDFlags + " " + t.VersionLDFlags(version))
+}
+
+// kubeVersionLDFlags sets what /version reports. Without them the API server
+// says v0.0.0-master+$Format:%H$ and Helm refuses every chart that declares
+// a kubeVersion.
+func kubeVersionLDFlags(version string) string {
+	major, minor, _ := strings.Cut(strings.TrimPrefix(version, "v"), ".")
+	minor, _, _ = strings.Cut(minor, ".")
+	var flags []string
+	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
+		flags = append(flags,
+			"-X "+pkg+".gitVersion="+version,
+			"-X "+pkg+".gitMajor="+major,
+			"-X "+pkg+".gitMinor="+minor,
+			"-X "+pkg+".gitTreeState=clean",
+			"-X "+pkg+".buildDate=1970-01-01T00:00:00Z")
+	}
+	return strings.Join(flags, " ")
 }
 
 // Tools returns the pinned tool set, in build order (fast ones first).
@@ -46,7 +76,12 @@ func Tools() []Tool {
 			LDFlags: "-X github.com/opentofu/opentofu/version.dev=no"},
 		{Name: "versitygw", Module: "github.com/versity/versitygw", Binaries: map[string]string{"versitygw": "github.com/versity/versitygw/cmd/versitygw"}},
 		{Name: "etcd", Module: "go.etcd.io/etcd/server/v3", Binaries: map[string]string{"etcd": "go.etcd.io/etcd/server/v3"}},
-		{Name: "kube", Module: "k8s.io/kubernetes", Binaries: map[string]string{"kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver"}},
+		{Name: "kube", Module: "k8s.io/kubernetes", VersionLDFlags: kubeVersionLDFlags, Binaries: map[string]string{
+			"kube-apiserver":          "k8s.io/kubernetes/cmd/kube-apiserver",
+			"kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
+			"kube-scheduler":          "k8s.io/kubernetes/cmd/kube-scheduler",
+		}},
+		{Name: "kwok", Module: "sigs.k8s.io/kwok", Binaries: map[string]string{"kwok": "sigs.k8s.io/kwok/cmd/kwok"}},
 	}
 }
 
@@ -104,7 +139,7 @@ func (t Tool) Version(repoRoot string) (string, error) {
 }
 
 // stamp identifies a build: the pin files and the flags.
-func (t Tool) stamp(repoRoot string) (string, error) {
+func (t Tool) stamp(repoRoot, version string) (string, error) {
 	h := sha256.New()
 	for _, f := range []string{"go.mod", "go.sum"} {
 		data, err := os.ReadFile(filepath.Join(repoRoot, "tools", t.Name, f))
@@ -113,7 +148,7 @@ func (t Tool) stamp(repoRoot string) (string, error) {
 		}
 		h.Write(data)
 	}
-	h.Write([]byte(t.LDFlags))
+	h.Write([]byte(t.ldflags(version)))
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
@@ -166,7 +201,7 @@ func (in Installer) installOne(ctx context.Context, t Tool, bin string) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := t.stamp(in.RepoRoot)
+	stamp, err := t.stamp(in.RepoRoot, version)
 	if err != nil {
 		return err
 	}
@@ -202,20 +237,26 @@ func (in Installer) installOne(ctx context.Context, t Tool, bin string) error {
 	return nil
 }
 
-// build compiles one main package to out, printing a heartbeat while it runs.
+// build compiles one main package of tool t to out.
 func (in Installer) build(ctx context.Context, t Tool, version, pkg, out string, start time.Time) error {
 	args := []string{"build", "-trimpath", "-o", out}
-	if t.LDFlags != "" {
-		args = append(args, "-ldflags", t.LDFlags)
+	if f := t.ldflags(version); f != "" {
+		args = append(args, "-ldflags", f)
 	}
-	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
-	cmd.Dir = filepath.Join(in.RepoRoot, "tools", t.Name)
+	what := fmt.Sprintf("%s %s (%s) in tools/%s", t.Name, version, pkg, t.Name)
+	return in.goBuild(ctx, filepath.Join(in.RepoRoot, "tools", t.Name), what, append(args, pkg), start)
+}
+
+// goBuild runs `go <args>` in dir, printing a heartbeat while it runs.
+func (in Installer) goBuild(ctx context.Context, dir, what string, args []string, start time.Time) error {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "CGO_ENABLED=0")
 	var stderr strings.Builder
 	cmd.Stdout = in.Out
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("build %s: start go: %w", t.Name, err)
+		return fmt.Errorf("build %s: start go: %w", what, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -229,11 +270,11 @@ func (in Installer) build(ctx context.Context, t Tool, version, pkg, out string,
 		select {
 		case err := <-done:
 			if err != nil {
-				return fmt.Errorf("build %s %s (%s) in tools/%s failed: %w\n%s", t.Name, version, pkg, t.Name, err, stderr.String())
+				return fmt.Errorf("build %s failed: %w\n%s", what, err, stderr.String())
 			}
 			return nil
 		case <-tick.C:
-			fmt.Fprintf(in.Out, "tools:   still building %s (%s)\n", t.Name, time.Since(start).Round(time.Second))
+			fmt.Fprintf(in.Out, "tools:   still building %s (%s)\n", what, time.Since(start).Round(time.Second))
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -98,5 +99,69 @@ func TestPinsExist(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(root, "tools", tool.Name, "go.sum")); err != nil {
 			t.Errorf("%s: go.sum missing: %v", tool.Name, err)
 		}
+	}
+}
+
+func TestKubeVersionLDFlags(t *testing.T) {
+	got := kubeVersionLDFlags("v1.34.2")
+	for _, want := range []string{
+		"-X k8s.io/component-base/version.gitVersion=v1.34.2",
+		"-X k8s.io/component-base/version.gitMajor=1",
+		"-X k8s.io/component-base/version.gitMinor=34",
+		"-X k8s.io/client-go/pkg/version.gitVersion=v1.34.2",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("flags lack %q:\n%s", want, got)
+		}
+	}
+}
+
+// TestInstallProviders builds a provider from a local source tree into the
+// mirror layout OpenTofu reads, then finds it up to date.
+func TestInstallProviders(t *testing.T) {
+	shared := t.TempDir()
+	t.Setenv(DirEnv, filepath.Join(t.TempDir(), "cache"))
+	src := filepath.Join(shared, "providers", "example", "demo", "1.2.3")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{
+		"go.mod":  "module example.test/demo\n\ngo 1.26\n",
+		"main.go": "package main\n\nfunc main() { println(\"demo provider\") }\n",
+	} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(content), 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(shared, "providers", "SOURCES"), []byte("example/demo 1.2.3 v1.2.3 0123abcd\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	in := Installer{Out: &out}
+	if err := in.InstallProviders(context.Background(), shared); err != nil {
+		t.Fatalf("install: %v\n%s", err, out.String())
+	}
+	mirror, _ := MirrorDir()
+	bin := filepath.Join(mirror, "registry.opentofu.org/example/demo/1.2.3", runtime.GOOS+"_"+runtime.GOARCH, "terraform-provider-demo_v1.2.3")
+	if msg, err := exec.Command(bin).CombinedOutput(); err != nil || !strings.Contains(string(msg), "demo provider") {
+		t.Fatalf("built provider %s: %q %v\n%s", bin, msg, err, out.String())
+	}
+	cfg, _ := CLIConfigPath()
+	if data, err := os.ReadFile(cfg); err != nil || !strings.Contains(string(data), "filesystem_mirror") || !strings.Contains(string(data), mirror) || strings.Contains(string(data), "direct") {
+		t.Fatalf("CLI config %s: %v\n%s", cfg, err, data)
+	}
+	out.Reset()
+	if err := in.InstallProviders(context.Background(), shared); err != nil || !strings.Contains(out.String(), "provider example/demo 1.2.3 up to date") {
+		t.Fatalf("second install: %v\n%s", err, out.String())
+	}
+}
+
+func TestReadProvidersRefusesABadLine(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "SOURCES"), []byte("hashicorp/helm 3.1.2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadProviders(dir); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Fatalf("err = %v, want one naming line 1", err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // SharedEnv overrides the location of the shared data directory.
-const SharedEnv = "INFRA_SHARED_DIR"
+const SharedEnv = toolchain.SharedEnv
 
 // InCI reports whether the tests run in CI.
 func InCI() bool { return os.Getenv("CI") == "true" }
@@ -54,13 +54,13 @@ func Tool(t testing.TB, binary string) string {
 // ../shared beside the repository), joined with the given elements.
 func Shared(t testing.TB, elem ...string) string {
 	t.Helper()
-	base := os.Getenv(SharedEnv)
-	if base == "" {
-		root, err := repo.FromWD()
-		if err != nil {
-			t.Fatal(err)
-		}
-		base = filepath.Join(filepath.Dir(root), "shared")
+	root, err := repo.FromWD()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := toolchain.SharedDir(root)
+	if err != nil {
+		t.Fatal(err)
 	}
 	dir := filepath.Join(append([]string{base}, elem...)...)
 	if _, err := os.Stat(dir); err != nil {
