@@ -66,4 +66,5 @@ require (
 	google.golang.org/grpc v1.79.2 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/ini.v1 v1.67.3 // indirect
+	helm.sh/helm/v3 v3.18.5 // indirect
 )

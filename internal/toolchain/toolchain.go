@@ -37,6 +37,9 @@ type Tool struct {
 	// VersionLDFlags returns flags that stamp the tool's own version into
 	// the binaries, for tools whose version comes from build flags.
 	VersionLDFlags func(version string) string
+	// ModuleFiles are data files of Module (paths inside it) installed
+	// into ShareDir/<Name>, for tools that need their upstream's data.
+	ModuleFiles []string
 }
 
 // ldflags are the linker flags of a build at version.
@@ -81,7 +84,17 @@ func Tools() []Tool {
 			"kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
 			"kube-scheduler":          "k8s.io/kubernetes/cmd/kube-scheduler",
 		}},
-		{Name: "kwok", Module: "sigs.k8s.io/kwok", Binaries: map[string]string{"kwok": "sigs.k8s.io/kwok/cmd/kwok"}},
+		// kwok acts only on the Stages it is given: kwok's own "fast" set
+		// (nodes Ready at once, pods Ready once scheduled, Job pods
+		// Succeeded) and the node heartbeat that keeps nodes Ready.
+		{Name: "kwok", Module: "sigs.k8s.io/kwok", Binaries: map[string]string{"kwok": "sigs.k8s.io/kwok/cmd/kwok"},
+			ModuleFiles: []string{
+				"kustomize/stage/node/fast/node-initialize.yaml",
+				"kustomize/stage/node/heartbeat/node-heartbeat.yaml",
+				"kustomize/stage/pod/fast/pod-ready.yaml",
+				"kustomize/stage/pod/fast/pod-complete.yaml",
+				"kustomize/stage/pod/fast/pod-delete.yaml",
+			}},
 	}
 }
 
@@ -104,6 +117,15 @@ func BinDir() (string, error) {
 		return "", err
 	}
 	return filepath.Join(d, "bin"), nil
+}
+
+// ShareDir holds the tools' data files (see Tool.ModuleFiles).
+func ShareDir() (string, error) {
+	d, err := Dir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "share"), nil
 }
 
 // ErrNotFound is returned by Lookup for a tool that is neither in the cache nor on PATH.
@@ -149,6 +171,7 @@ func (t Tool) stamp(repoRoot, version string) (string, error) {
 		h.Write(data)
 	}
 	h.Write([]byte(t.ldflags(version)))
+	h.Write([]byte(strings.Join(t.ModuleFiles, "\n")))
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
@@ -225,6 +248,9 @@ func (in Installer) installOne(ctx context.Context, t Tool, bin string) error {
 			return err
 		}
 	}
+	if err := in.installModuleFiles(ctx, t); err != nil {
+		return err
+	}
 	for b := range t.Binaries {
 		if err := os.Rename(filepath.Join(tmp, b), filepath.Join(bin, b)); err != nil {
 			return fmt.Errorf("install %s: %w", b, err)
@@ -234,6 +260,39 @@ func (in Installer) installOne(ctx context.Context, t Tool, bin string) error {
 		return fmt.Errorf("write stamp of %s: %w", t.Name, err)
 	}
 	fmt.Fprintf(in.Out, "tools: built %s %s in %s\n", t.Name, version, time.Since(start).Round(time.Second))
+	return nil
+}
+
+// installModuleFiles copies t.ModuleFiles from the module cache into
+// ShareDir/<t.Name>.
+func (in Installer) installModuleFiles(ctx context.Context, t Tool) error {
+	if len(t.ModuleFiles) == 0 {
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", t.Module)
+	cmd.Dir = filepath.Join(in.RepoRoot, "tools", t.Name)
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly")
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("locate module %s for its data files: %w", t.Module, err)
+	}
+	share, err := ShareDir()
+	if err != nil {
+		return err
+	}
+	dst := filepath.Join(share, t.Name)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dst, err)
+	}
+	for _, f := range t.ModuleFiles {
+		data, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), f))
+		if err != nil {
+			return fmt.Errorf("data file of %s: %w", t.Name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, filepath.Base(f)), data, 0o644); err != nil {
+			return fmt.Errorf("install data file of %s: %w", t.Name, err)
+		}
+	}
 	return nil
 }
 
