@@ -64,6 +64,7 @@ type config struct {
 	startTimeout  time.Duration
 	apiServerArgs []string
 	etcdArgs      []string
+	nodes         *NodePool
 }
 
 // WithStartTimeout bounds how long Start waits for kube-apiserver to report
@@ -127,6 +128,10 @@ func Start(t testing.TB, opts ...Option) *Cluster {
 	}
 	t.Logf("kubeharness: etcd ready after %s, kube-apiserver ready at %s after %s (logs in %s)",
 		etcdReady.Round(time.Millisecond), c.url, time.Since(began).Round(time.Millisecond), dir)
+	if cfg.nodes != nil {
+		c.startScheduling(t, ctx, dir, files, *cfg.nodes)
+		t.Logf("kubeharness: %d nodes Ready after %s", cfg.nodes.Count, time.Since(began).Round(time.Millisecond))
+	}
 	return c
 }
 
