@@ -17,6 +17,9 @@ type Manifest struct {
 	// Unknown is set when yaml_body is unknown at plan (it depends on a
 	// value computed at apply), so the object cannot be checked here.
 	Unknown bool
+	// Release is the address of the helm_release an object was rendered
+	// from; empty for a kubectl_manifest.
+	Release string
 }
 
 // Kind is the object's kind ("" when Unknown).

@@ -20,6 +20,12 @@ type Plan struct {
 	// through kubectl_manifest, which the offline chain can send to a real
 	// API server; these can only be type-checked against the provider schema.
 	KubernetesResources []string
+	// Rendered are the objects of the releases rendered from their real
+	// charts (see internal/chartrender; the caller fills it), addressed
+	// "<release address> <template>". The policies check a rendered
+	// release through these objects, subcharts included, rather than
+	// through its values.
+	Rendered []Manifest
 }
 
 // Release is one helm_release.
@@ -32,6 +38,9 @@ type Release struct {
 	Version    string
 	// CreateNamespace is create_namespace: helm creates Namespace itself.
 	CreateNamespace bool
+	// Atomic and CleanupOnFail are the provider's switches that undo a
+	// failed install or upgrade.
+	Atomic, CleanupOnFail bool
 	// Values are the values helm receives: the `values` documents merged in
 	// order, then set, set_list and set_sensitive applied.
 	Values map[string]any
@@ -134,6 +143,8 @@ func loadRelease(r *tfjson.StateResource, au any) (Release, error) {
 		Values:     map[string]any{},
 	}
 	rel.CreateNamespace, _ = a["create_namespace"].(bool)
+	rel.Atomic, _ = a["atomic"].(bool)
+	rel.CleanupOnFail, _ = a["cleanup_on_fail"].(bool)
 	for _, attr := range []string{"name", "namespace", "repository", "chart", "version"} {
 		if unknownAt(au, attr) {
 			rel.Unknown = append(rel.Unknown, attr)

@@ -223,3 +223,18 @@ func TestParseImage(t *testing.T) {
 		}
 	}
 }
+
+func TestNotAtomic(t *testing.T) {
+	tests := []struct {
+		name string
+		r    Release
+		want []string
+	}{
+		{"both set", Release{Address: "helm_release.a", Atomic: true, CleanupOnFail: true}, nil},
+		{"atomic only", Release{Address: "helm_release.a", Atomic: true}, []string{"helm_release.a: set atomic = true and cleanup_on_fail = true"}},
+		{"neither", Release{Address: "helm_release.a"}, []string{"helm_release.a: set atomic = true and cleanup_on_fail = true"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { wantProblems(t, NotAtomic(tt.r), tt.want...) })
+	}
+}

@@ -58,6 +58,8 @@ resource "kubectl_manifest" "velero_credentials" {
 }
 
 resource "helm_release" "velero" {
+  atomic          = true # docs/CONVENTIONS.md: a failed install is undone
+  cleanup_on_fail = true
   name       = "velero"
   namespace  = "infra"
   repository = var.charts["velero"].repository

@@ -16,6 +16,8 @@ locals {
 
 resource "helm_release" "external_dns" {
   count      = var.is_prod ? 1 : 0
+  atomic          = true # docs/CONVENTIONS.md: a failed install is undone
+  cleanup_on_fail = true
   name       = "external-dns"
   namespace  = "infra"
   repository = var.charts["external-dns"].repository

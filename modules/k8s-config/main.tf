@@ -65,6 +65,8 @@ resource "kubectl_manifest" "namespace" {
 }
 
 resource "helm_release" "traefik" {
+  atomic          = true # docs/CONVENTIONS.md: a failed install is undone
+  cleanup_on_fail = true
   name       = "traefik"
   namespace  = "infra"
   repository = var.charts["traefik"].repository

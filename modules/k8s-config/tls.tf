@@ -13,6 +13,8 @@ locals {
 
 resource "helm_release" "cert_manager" {
   count      = var.is_prod ? 1 : 0
+  atomic          = true # docs/CONVENTIONS.md: a failed install is undone
+  cleanup_on_fail = true
   name       = "cert-manager"
   namespace  = "infra"
   repository = var.charts["cert-manager"].repository

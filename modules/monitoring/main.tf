@@ -112,6 +112,8 @@ resource "kubectl_manifest" "grafana_admin" {
 }
 
 resource "helm_release" "kube_prometheus_stack" {
+  atomic          = true # docs/CONVENTIONS.md: a failed install is undone
+  cleanup_on_fail = true
   name        = "kube-prometheus-stack"
   namespace   = var.namespace
   repository  = var.prometheus_chart.repository
@@ -243,6 +245,8 @@ resource "helm_release" "kube_prometheus_stack" {
 
 # Logs: VictoriaLogs, single server, in the logging role's namespace (infra).
 resource "helm_release" "victoria_logs" {
+  atomic          = true # docs/CONVENTIONS.md: a failed install is undone
+  cleanup_on_fail = true
   name        = "victoria-logs"
   namespace   = var.logs_namespace
   repository  = var.logs_chart.repository
@@ -271,6 +275,8 @@ resource "helm_release" "victoria_logs" {
 # One collector pod per node reads every container's log files and ships
 # them to VictoriaLogs.
 resource "helm_release" "victoria_logs_collector" {
+  atomic          = true # docs/CONVENTIONS.md: a failed install is undone
+  cleanup_on_fail = true
   name        = "victoria-logs-collector"
   namespace   = var.logs_namespace
   repository  = var.log_collector_chart.repository

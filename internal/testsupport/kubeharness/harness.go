@@ -2,11 +2,12 @@
 // 127.0.0.1 for tests, so that manifests are validated, defaulted and
 // admitted by the same code as on the real cluster.
 //
-// There is no kubelet and no controller-manager: pods never run, namespaces
-// get no default ServiceAccount and nothing reconciles. What the harness
-// proves is that the API server accepts an object, which catches schema
-// mistakes, wrong types, unknown fields (validation is strict) and
-// cross-field rules such as a Deployment selector that misses its template.
+// By default there is no controller-manager, scheduler or kubelet: nothing
+// reconciles and pods never run, and what the harness proves is that the API
+// server accepts an object (schema, types, unknown fields, cross-field
+// rules). WithNodes adds the rest of a cluster that schedules (local.go):
+// controllers, scheduler, and kwok nodes on which scheduled pods are marked
+// Ready, without any container.
 //
 // A cluster costs about twenty seconds to start, so a package should start
 // one and share it between subtests.

@@ -116,6 +116,8 @@ resource "kubectl_manifest" "internal_policy" {
 }
 
 resource "helm_release" "mailu" {
+  atomic          = true # docs/CONVENTIONS.md: a failed install is undone
+  cleanup_on_fail = true
   name        = local.release
   namespace   = module.common.namespace
   repository  = var.chart.repository
@@ -207,9 +209,13 @@ resource "helm_release" "mailu" {
       tlsFlavorOverride = "mail"
       # The certificate of the mail ports (tls.tf) is the Ingress's.
       existingSecret = module.common.tls_secret
-      realIpHeader   = "X-Forwarded-For"
-      # Traefik's pods: the only senders of X-Forwarded-For and of the
-      # PROXY protocol header front trusts.
+      # Empty, not left out: the chart refuses any realIpHeader (its default
+      # is X-Forwarded-For) once PROXY protocol is on for a port. The web UI
+      # still sees the client: front's nginx reads X-Real-IP, its default
+      # header, which Traefik sets to the peer it saw.
+      realIpHeader = ""
+      # Traefik's pods: the only senders of X-Real-IP and of the PROXY
+      # protocol header front trusts.
       realIpFrom = var.pod_cidr
       # Every published mail port receives the client's real address from
       # Traefik (PROXY protocol v2, tcp.tf): without it, every client would

@@ -121,6 +121,8 @@ resource "kubectl_manifest" "core_secrets" {
 }
 
 resource "helm_release" "n8n" {
+  atomic          = true # docs/CONVENTIONS.md: a failed install is undone
+  cleanup_on_fail = true
   name        = local.release
   namespace   = module.common.namespace
   repository  = var.chart.repository

@@ -263,6 +263,8 @@ resource "kubectl_manifest" "ingress" {
 }
 
 resource "helm_release" "nextcloud" {
+  atomic          = true # docs/CONVENTIONS.md: a failed install is undone
+  cleanup_on_fail = true
   name        = local.release
   namespace   = module.common.namespace
   repository  = var.chart.repository

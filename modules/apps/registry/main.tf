@@ -94,6 +94,8 @@ resource "kubectl_manifest" "htpasswd" {
 }
 
 resource "helm_release" "zot" {
+  atomic          = true # docs/CONVENTIONS.md: a failed install is undone
+  cleanup_on_fail = true
   name        = local.release
   namespace   = module.common.namespace
   repository  = var.chart.repository
