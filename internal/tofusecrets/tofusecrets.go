@@ -256,6 +256,14 @@ func (c Config) preflight(ctx context.Context) error {
 	} else {
 		fmt.Fprintf(c.Stderr, "tofu-secrets: dev: context %q (%s) goes through a proxy: not checked before OpenTofu\n", cl.Context, cl.Server)
 	}
+	if c.Action != "apply" {
+		return nil
+	}
+	found, err := devenv.LoadBalancerCheck{Path: filepath.Join(c.Dev.Home, ".kube", "config"), KubeContext: kubeContext}.Check(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "tofu-secrets: dev: the cluster gives LoadBalancer addresses (%s)\n", found)
 	return nil
 }
 

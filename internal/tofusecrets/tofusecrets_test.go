@@ -5,7 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -435,25 +436,22 @@ func readFile(t *testing.T, p string) string {
 	return string(b)
 }
 
-// listen stands in for a local cluster's API server: the dev pre-flight
-// only needs its port to accept connections. It returns the server URL.
+// listen stands in for a local cluster's API server: it serves the one call the dev pre-flight makes of a cluster that
+// already has a LoadBalancer address (Traefik's, after a first apply): the
+// list of Services. The real API server is TestDevApplyOnALocalCluster's.
 func listen(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/services" {
+			http.NotFound(w, r)
+			return
 		}
-	}()
-	return "https://" + l.Addr().String()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"kind":"ServiceList","apiVersion":"v1","items":[{"metadata":{"name":"traefik","namespace":"infra"},`+
+			`"spec":{"type":"LoadBalancer"},"status":{"loadBalancer":{"ingress":[{"hostname":"localhost"}]}}}]}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // kubeconfigFor is a kubeconfig like docker-desktop's, for server.
@@ -467,7 +465,7 @@ contexts:
   context: {cluster: docker-desktop, user: docker-desktop}
 clusters:
 - name: docker-desktop
-  cluster: {server: %q}
+  cluster: {server: %q, insecure-skip-tls-verify: true}
 users:
 - name: docker-desktop
   user: {token: x}

@@ -66,6 +66,7 @@ type config struct {
 	apiServerArgs []string
 	etcdArgs      []string
 	nodes         *NodePool
+	loadBalancers bool
 }
 
 // WithStartTimeout bounds how long Start waits for kube-apiserver to report
@@ -129,9 +130,14 @@ func Start(t testing.TB, opts ...Option) *Cluster {
 	}
 	t.Logf("kubeharness: etcd ready after %s, kube-apiserver ready at %s after %s (logs in %s)",
 		etcdReady.Round(time.Millisecond), c.url, time.Since(began).Round(time.Millisecond), dir)
+	volumes := ""
 	if cfg.nodes != nil {
 		c.startScheduling(t, ctx, dir, files, *cfg.nodes)
 		t.Logf("kubeharness: %d nodes Ready after %s", cfg.nodes.Count, time.Since(began).Round(time.Millisecond))
+		volumes = filepath.Join(dir, "volumes")
+	}
+	if volumes != "" || cfg.loadBalancers {
+		c.startCloud(t, volumes, cfg.loadBalancers)
 	}
 	return c
 }

@@ -49,9 +49,15 @@ const provisionerName = "kubeharness.local/hostpath"
 const kwokNodeAnnotation = "kwok.x-k8s.io/node"
 
 // WithNodes makes Start run a cluster that schedules (see the top of this
-// file), with pool's nodes.
+// file), with pool's nodes; LoadBalancer Services get an address.
 func WithNodes(pool NodePool) Option {
-	return func(c *config) { c.nodes = &pool }
+	return func(c *config) { c.nodes, c.loadBalancers = &pool, true }
+}
+
+// WithLoadBalancers gives every Service of type LoadBalancer an address,
+// also on a cluster without nodes.
+func WithLoadBalancers() Option {
+	return func(c *config) { c.loadBalancers = true }
 }
 
 // startScheduling starts the controllers, kwok and the cloud stand-ins, and
@@ -109,13 +115,6 @@ func (c *Cluster) startScheduling(t testing.TB, ctx context.Context, dir string,
 	if err := c.register(ctx, pool); err != nil {
 		t.Fatalf("kubeharness: %v", err)
 	}
-	loops, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.cloudLoop(loops, filepath.Join(dir, "volumes"))
-	}()
-	t.Cleanup(func() { stop(); <-done })
 	if err := c.waitNodesReady(ctx, pool.Count); err != nil {
 		t.Fatalf("kubeharness: %v", err)
 	}
@@ -229,14 +228,30 @@ func (c *Cluster) List(ctx context.Context, path string) ([]map[string]any, erro
 	return list.Items, nil
 }
 
-// cloudLoop binds claims and gives LoadBalancer Services an address until
-// ctx ends. Errors are retried at the next turn: the API server may be busy.
-func (c *Cluster) cloudLoop(ctx context.Context, volumes string) {
+// startCloud runs the stand-ins of a cloud until the test ends: the claim
+// binder (volumes != "") and LoadBalancer addresses (lbs).
+func (c *Cluster) startCloud(t testing.TB, volumes string, lbs bool) {
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.cloudLoop(ctx, volumes, lbs)
+	}()
+	t.Cleanup(func() { stop(); <-done })
+}
+
+// cloudLoop does startCloud's work every half second. Errors are retried at
+// the next turn: the API server may be busy.
+func (c *Cluster) cloudLoop(ctx context.Context, volumes string, lbs bool) {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		c.provisionClaims(ctx, volumes)
-		c.assignLoadBalancers(ctx)
+		if volumes != "" {
+			c.provisionClaims(ctx, volumes)
+		}
+		if lbs {
+			c.assignLoadBalancers(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return
