@@ -4,11 +4,15 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
+	"fullfrontend.be/infra/internal/chartrender"
 	"fullfrontend.be/infra/internal/planscan"
 	"fullfrontend.be/infra/internal/testsupport/kubeharness"
 	"fullfrontend.be/infra/internal/testsupport/testenv"
@@ -65,14 +69,17 @@ var sopsVars = []string{
 
 // TestPlatformPlanChecks is steps 2 to 4 of DESIGN.md section 4 over the
 // real plans of stacks/platform in prod and in dev: the values of every
-// helm_release against the chart's offline files, the policies over values
-// and own objects, every kubectl_manifest object through a real
-// kube-apiserver with all of ../shared/crds loaded, and the releases each
-// environment must (not) have.
+// helm_release against the chart's offline files, every release rendered
+// from its real chart (a template's own failure, a value no template
+// reads), the policies over the rendered objects and our own, all of them
+// through a real kube-apiserver with ../shared/crds loaded, and the
+// releases each environment must (not) have.
 func TestPlatformPlanChecks(t *testing.T) {
 	e := tofutest.Setup(t)
 	charts := testenv.Shared(t, "charts")
 	crds := testenv.Shared(t, "crds")
+	repoDir := testenv.Shared(t, "charts", "repo")
+	renderer := chartrender.NewRenderer()
 	platform := initStack(t, e, "platform")
 	for _, pe := range platformEnvs {
 		t.Run(pe.name, func(t *testing.T) {
@@ -94,9 +101,49 @@ func TestPlatformPlanChecks(t *testing.T) {
 					reportProblems(t, planscan.CheckValues(charts, r))
 				}
 			})
+			t.Run("render", func(t *testing.T) { renderReleases(t, renderer, repoDir, p, pe.allKnown) })
 			t.Run("policies", func(t *testing.T) { reportProblems(t, planscan.CheckPolicies(charts, p)) })
 			t.Run("api-server", func(t *testing.T) { checkManifestsOnAPIServer(t, crds, p) })
 		})
+	}
+}
+
+// renderReleases renders every release whose inputs are known at plan from
+// its real chart, as the helm provider will at install, and adds the
+// objects to p.Rendered. A chart's own refusal (`fail`, schema) fails the
+// test, and so does a value that no template reads (it does nothing: a
+// mistake or a key of another chart version). A release with an unknown
+// input is rendered in the plan where every secret is given.
+func renderReleases(t *testing.T, r *chartrender.Renderer, repoDir string, p *planscan.Plan, allKnown bool) {
+	for _, rel := range p.Releases {
+		if len(rel.Unknown) > 0 {
+			if allKnown {
+				t.Errorf("%s: unknown at plan although every secret is given: %s", rel.Address, strings.Join(rel.Unknown, ", "))
+			}
+			continue
+		}
+		req := chartrender.Request{RepoDir: repoDir, Chart: planscan.ChartName(rel.Chart), Version: rel.Version,
+			Name: rel.Name, Namespace: rel.Namespace, Values: rel.Values}
+		objs, err := r.Render(req)
+		if err != nil {
+			t.Errorf("%s: %v", rel.Address, err)
+			continue
+		}
+		for _, o := range objs {
+			body, err := yaml.Marshal(o.Object)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Rendered = append(p.Rendered, planscan.Manifest{Address: rel.Address + " " + o.Template,
+				YAML: string(body), Object: o.Object, Release: rel.Address})
+		}
+		unread, err := r.UnreadKeys(req)
+		if err != nil {
+			t.Errorf("%s: %v", rel.Address, err)
+		}
+		for _, k := range unread {
+			t.Errorf("%s: value %s is read by no template of %s: remove it (or fix its path)", rel.Address, k, req)
+		}
 	}
 }
 
@@ -155,7 +202,13 @@ func checkExpectedReleases(t *testing.T, env string, p *planscan.Plan) {
 // is a server-side apply dry run.
 func checkManifestsOnAPIServer(t *testing.T, crdsDir string, p *planscan.Plan) {
 	var setup, rest []planscan.Manifest
-	for _, m := range p.Manifests {
+	// A rendered object naming no namespace goes to its release's, as
+	// Helm sends it.
+	namespaceOf := map[string]string{}
+	for _, r := range p.Releases {
+		namespaceOf[r.Address] = r.Namespace
+	}
+	for _, m := range append(slices.Clone(p.Manifests), p.Rendered...) {
 		switch {
 		case m.Unknown:
 			continue // logged by logUnknowns
@@ -180,7 +233,7 @@ func checkManifestsOnAPIServer(t *testing.T, crdsDir string, p *planscan.Plan) {
 		}
 	}
 	apply := func(m planscan.Manifest, dryRun bool) {
-		if _, err := c.Apply(ctx, []byte(m.YAML), kubeharness.ApplyOptions{DryRun: dryRun}); err != nil {
+		if _, err := c.Apply(ctx, []byte(m.YAML), kubeharness.ApplyOptions{DryRun: dryRun, Namespace: namespaceOf[m.Release]}); err != nil {
 			// A schema mismatch may come back as HTTP 500 "failed to create
 			// typed patch object" (see kubeharness.ObjectError): still a
 			// refusal, and its message names the field.
@@ -193,7 +246,7 @@ func checkManifestsOnAPIServer(t *testing.T, crdsDir string, p *planscan.Plan) {
 	for _, m := range rest {
 		apply(m, true)
 	}
-	t.Logf("API server: %d objects created, %d accepted in dry run", len(setup), len(rest))
+	t.Logf("API server: %d objects created, %d accepted in dry run (%d rendered from charts)", len(setup), len(rest), len(p.Rendered))
 }
 
 // applyCRDFolders loads every CRD folder of ../shared/crds.
