@@ -50,8 +50,8 @@ func (r *Renderer) UnreadKeys(req Request) ([]string, error) {
 	// group: the key is inside a map that renders the same without it.
 	var visit func(path []string, v any, group bool)
 	visit = func(path []string, v any, group bool) {
-		if v == nil {
-			return
+		if m, ok := v.(map[string]any); v == nil || ok && len(m) == 0 {
+			return // sets nothing
 		}
 		wg.Go(func() {
 			sem <- struct{}{}

@@ -60,12 +60,12 @@ resource "kubectl_manifest" "velero_credentials" {
 resource "helm_release" "velero" {
   atomic          = true # docs/CONVENTIONS.md: a failed install is undone
   cleanup_on_fail = true
-  name       = "velero"
-  namespace  = "infra"
-  repository = var.charts["velero"].repository
-  chart      = var.charts["velero"].chart
-  version    = var.charts["velero"].version
-  depends_on = [kubectl_manifest.velero_credentials, kubectl_manifest.dev_s3]
+  name            = "velero"
+  namespace       = "infra"
+  repository      = var.charts["velero"].repository
+  chart           = var.charts["velero"].chart
+  version         = var.charts["velero"].version
+  depends_on      = [kubectl_manifest.velero_credentials, kubectl_manifest.dev_s3]
 
   values = [yamlencode({
     # >= v1.14.3: v1.14.1 and v1.14.2 corrupt objects on S3-compatible stores.
@@ -100,8 +100,9 @@ resource "helm_release" "velero" {
       defaultVolumesToFsBackup = true
       defaultBackupTTL         = "720h0m0s"
     }
-    snapshotsEnabled = false
-    deployNodeAgent  = true
+    # No snapshotsEnabled: the chart only reads it to render
+    # volumeSnapshotLocation, which is empty (file-system backups only).
+    deployNodeAgent = true
     nodeAgent = {
       resources = {
         requests = { cpu = "50m", memory = "128Mi" }
@@ -111,13 +112,6 @@ resource "helm_release" "velero" {
     resources = {
       requests = { cpu = "50m", memory = "128Mi" }
       limits   = { memory = "512Mi" }
-    }
-    kubectl = {
-      image = { repository = "registry.k8s.io/kubectl", tag = "v1.34.2" }
-      resources = {
-        requests = { cpu = "10m", memory = "32Mi" }
-        limits   = { memory = "128Mi" }
-      }
     }
     upgradeJobResources = {
       requests = { cpu = "10m", memory = "32Mi" }

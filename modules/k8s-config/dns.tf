@@ -15,15 +15,15 @@ locals {
 }
 
 resource "helm_release" "external_dns" {
-  count      = var.is_prod ? 1 : 0
+  count           = var.is_prod ? 1 : 0
   atomic          = true # docs/CONVENTIONS.md: a failed install is undone
   cleanup_on_fail = true
-  name       = "external-dns"
-  namespace  = "infra"
-  repository = var.charts["external-dns"].repository
-  chart      = var.charts["external-dns"].chart
-  version    = var.charts["external-dns"].version
-  depends_on = [kubectl_manifest.digitalocean_dns_token]
+  name            = "external-dns"
+  namespace       = "infra"
+  repository      = var.charts["external-dns"].repository
+  chart           = var.charts["external-dns"].chart
+  version         = var.charts["external-dns"].version
+  depends_on      = [kubectl_manifest.digitalocean_dns_token]
 
   values = [yamlencode({
     image    = { tag = local.external_dns_image_tag }

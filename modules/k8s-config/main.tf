@@ -67,12 +67,12 @@ resource "kubectl_manifest" "namespace" {
 resource "helm_release" "traefik" {
   atomic          = true # docs/CONVENTIONS.md: a failed install is undone
   cleanup_on_fail = true
-  name       = "traefik"
-  namespace  = "infra"
-  repository = var.charts["traefik"].repository
-  chart      = var.charts["traefik"].chart
-  version    = var.charts["traefik"].version
-  depends_on = [kubectl_manifest.namespace]
+  name            = "traefik"
+  namespace       = "infra"
+  repository      = var.charts["traefik"].repository
+  chart           = var.charts["traefik"].chart
+  version         = var.charts["traefik"].version
+  depends_on      = [kubectl_manifest.namespace]
 
   values = [yamlencode({
     deployment          = { replicas = var.is_prod ? 2 : 1 }

@@ -12,15 +12,15 @@ locals {
 }
 
 resource "helm_release" "cert_manager" {
-  count      = var.is_prod ? 1 : 0
+  count           = var.is_prod ? 1 : 0
   atomic          = true # docs/CONVENTIONS.md: a failed install is undone
   cleanup_on_fail = true
-  name       = "cert-manager"
-  namespace  = "infra"
-  repository = var.charts["cert-manager"].repository
-  chart      = var.charts["cert-manager"].chart
-  version    = var.charts["cert-manager"].version
-  depends_on = [kubectl_manifest.namespace]
+  name            = "cert-manager"
+  namespace       = "infra"
+  repository      = var.charts["cert-manager"].repository
+  chart           = var.charts["cert-manager"].chart
+  version         = var.charts["cert-manager"].version
+  depends_on      = [kubectl_manifest.namespace]
 
   values = [yamlencode({
     crds = { enabled = true, keep = true }

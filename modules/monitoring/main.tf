@@ -114,12 +114,12 @@ resource "kubectl_manifest" "grafana_admin" {
 resource "helm_release" "kube_prometheus_stack" {
   atomic          = true # docs/CONVENTIONS.md: a failed install is undone
   cleanup_on_fail = true
-  name        = "kube-prometheus-stack"
-  namespace   = var.namespace
-  repository  = var.prometheus_chart.repository
-  chart       = var.prometheus_chart.chart
-  version     = var.prometheus_chart.version
-  max_history = 5
+  name            = "kube-prometheus-stack"
+  namespace       = var.namespace
+  repository      = var.prometheus_chart.repository
+  chart           = var.prometheus_chart.chart
+  version         = var.prometheus_chart.version
+  max_history     = 5
   # CRDs, the admission webhook's certificate job and Grafana's plugin
   # download take longer than the default 5 minutes on a fresh cluster.
   timeout = 900
@@ -132,17 +132,6 @@ resource "helm_release" "kube_prometheus_stack" {
     kubeScheduler         = { enabled = false }
     kubeEtcd              = { enabled = false }
     kubeProxy             = { enabled = false }
-    defaultRules = {
-      rules = {
-        etcd                   = false
-        kubeControllerManager  = false
-        kubeSchedulerAlerting  = false
-        kubeSchedulerRecording = false
-        kubeProxy              = false
-        windows                = false
-      }
-    }
-
     prometheusOperator = {
       resources                = local.res.operator
       prometheusConfigReloader = { resources = local.res.reloader }
@@ -247,12 +236,12 @@ resource "helm_release" "kube_prometheus_stack" {
 resource "helm_release" "victoria_logs" {
   atomic          = true # docs/CONVENTIONS.md: a failed install is undone
   cleanup_on_fail = true
-  name        = "victoria-logs"
-  namespace   = var.logs_namespace
-  repository  = var.logs_chart.repository
-  chart       = var.logs_chart.chart
-  version     = var.logs_chart.version
-  max_history = 5
+  name            = "victoria-logs"
+  namespace       = var.logs_namespace
+  repository      = var.logs_chart.repository
+  chart           = var.logs_chart.chart
+  version         = var.logs_chart.version
+  max_history     = 5
 
   values = [yamlencode({
     server = {
@@ -277,12 +266,12 @@ resource "helm_release" "victoria_logs" {
 resource "helm_release" "victoria_logs_collector" {
   atomic          = true # docs/CONVENTIONS.md: a failed install is undone
   cleanup_on_fail = true
-  name        = "victoria-logs-collector"
-  namespace   = var.logs_namespace
-  repository  = var.log_collector_chart.repository
-  chart       = var.log_collector_chart.chart
-  version     = var.log_collector_chart.version
-  max_history = 5
+  name            = "victoria-logs-collector"
+  namespace       = var.logs_namespace
+  repository      = var.log_collector_chart.repository
+  chart           = var.log_collector_chart.chart
+  version         = var.log_collector_chart.version
+  max_history     = 5
 
   values = [yamlencode({
     remoteWrite = [{ url = "http://${local.logs_service}.${var.logs_namespace}.svc:9428" }]

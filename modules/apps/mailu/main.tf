@@ -118,14 +118,14 @@ resource "kubectl_manifest" "internal_policy" {
 resource "helm_release" "mailu" {
   atomic          = true # docs/CONVENTIONS.md: a failed install is undone
   cleanup_on_fail = true
-  name        = local.release
-  namespace   = module.common.namespace
-  repository  = var.chart.repository
-  chart       = var.chart.chart
-  version     = var.chart.version
-  max_history = 5
-  timeout     = 900
-  depends_on  = [kubectl_manifest.secrets, kubectl_manifest.valkey, kubectl_manifest.tls]
+  name            = local.release
+  namespace       = module.common.namespace
+  repository      = var.chart.repository
+  chart           = var.chart.chart
+  version         = var.chart.version
+  max_history     = 5
+  timeout         = 900
+  depends_on      = [kubectl_manifest.secrets, kubectl_manifest.valkey, kubectl_manifest.tls]
 
   values = [yamlencode({
     mailuVersion = var.mailu_version
@@ -164,15 +164,15 @@ resource "helm_release" "mailu" {
     customization = { siteName = "Full Frontend Mail", website = "https://${var.domain}" }
 
     externalDatabase = {
-      enabled                   = true
-      type                      = "postgresql"
-      host                      = local.db.host
-      port                      = local.db.port
-      database                  = local.db.database
-      username                  = local.db.user
+      enabled  = true
+      type     = "postgresql"
+      host     = local.db.host
+      port     = local.db.port
+      database = local.db.database
+      username = local.db.user
+      # The chart takes the database and user from the two keys above and
+      # only the password from the Secret.
       existingSecret            = module.common.database_secret
-      existingSecretDatabaseKey = "database"
-      existingSecretUsernameKey = "username"
       existingSecretPasswordKey = "password"
     }
     # Roundcube in the same database and with the same user: its tables
@@ -219,11 +219,9 @@ resource "helm_release" "mailu" {
       realIpFrom = var.pod_cidr
       # Every published mail port receives the client's real address from
       # Traefik (PROXY protocol v2, tcp.tf): without it, every client would
-      # come from a pod address, inside the trusted network.
-      proxyProtocol = {
-        pop3 = false, pop3s = false, imap = false, imaps = true,
-        smtp = true, smtps = true, submission = true, manageSieve = false,
-      }
+      # come from a pod address, inside the trusted network. The chart reads
+      # this only for the ports front.externalService publishes.
+      proxyProtocol = { imaps = true, smtp = true, smtps = true, submission = true }
     }
 
     front = {

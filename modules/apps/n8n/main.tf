@@ -123,12 +123,12 @@ resource "kubectl_manifest" "core_secrets" {
 resource "helm_release" "n8n" {
   atomic          = true # docs/CONVENTIONS.md: a failed install is undone
   cleanup_on_fail = true
-  name        = local.release
-  namespace   = module.common.namespace
-  repository  = var.chart.repository
-  chart       = var.chart.chart
-  version     = var.chart.version
-  max_history = 5
+  name            = local.release
+  namespace       = module.common.namespace
+  repository      = var.chart.repository
+  chart           = var.chart.chart
+  version         = var.chart.version
+  max_history     = 5
   # The first start runs every database migration before /healthz answers
   # (the chart's startupProbe allows 300 s).
   timeout = 600
@@ -142,11 +142,11 @@ resource "helm_release" "n8n" {
       commonLabels = { "app.kubernetes.io/part-of" = var.app.name }
 
       # Regular mode: one main pod runs the editor, the webhooks and the
-      # executions; no Redis, no workers, no webhook processors.
+      # executions; no workers, no webhook processors (and so no Redis: the
+      # chart reads redis.* in queue mode only).
       queueMode        = { enabled = false }
       multiMain        = { enabled = false }
       webhookProcessor = { enabled = false }
-      redis            = { enabled = false }
       # Code nodes run in n8n's internal task runner (no sidecar image).
       taskRunners = { enabled = false }
       # Binary data on the PVC: S3 binary storage needs an enterprise licence.
@@ -167,12 +167,8 @@ resource "helm_release" "n8n" {
       # The chart mounts the claim at /home/node/.n8n (deployment-main.yaml).
       persistence = { enabled = true, existingClaim = local.pvc_name }
 
-      secretRefs = {
-        existingSecret = local.secret_name
-        # Blank the chart's sample values so no placeholder key is kept in
-        # the release.
-        env = { N8N_ENCRYPTION_KEY = "", N8N_HOST = "", N8N_PORT = "", N8N_PROTOCOL = "" }
-      }
+      # With existingSecret, the chart never renders secretRefs.env.
+      secretRefs = { existingSecret = local.secret_name }
 
       # webhook.url stays empty: WEBHOOK_URL and N8N_EDITOR_BASE_URL come from
       # config.extraEnv (see local.extra_env).

@@ -265,21 +265,22 @@ resource "kubectl_manifest" "ingress" {
 resource "helm_release" "nextcloud" {
   atomic          = true # docs/CONVENTIONS.md: a failed install is undone
   cleanup_on_fail = true
-  name        = local.release
-  namespace   = module.common.namespace
-  repository  = var.chart.repository
-  chart       = var.chart.chart
-  version     = var.chart.version
-  max_history = 5
+  name            = local.release
+  namespace       = module.common.namespace
+  repository      = var.chart.repository
+  chart           = var.chart.chart
+  version         = var.chart.version
+  max_history     = 5
   # The first start pulls the image, copies the code onto the PVC and
   # installs Nextcloud in the database before status.php answers.
   timeout = 900
 
   values = [
     yamlencode({
-      # The chart's appVersion with its default flavor, written out so that
-      # an upgrade is a visible change of image_tag.
-      image = { registry = "docker.io", repository = "library/nextcloud", flavor = "apache", tag = var.image_tag, pullPolicy = "IfNotPresent" }
+      # The chart's appVersion with its default flavor (apache), written out
+      # so that an upgrade is a visible change of image_tag; with a tag, the
+      # chart reads no image.flavor.
+      image = { registry = "docker.io", repository = "library/nextcloud", tag = var.image_tag, pullPolicy = "IfNotPresent" }
 
       podLabels = { "app.kubernetes.io/part-of" = var.app.name }
 
@@ -290,8 +291,7 @@ resource "helm_release" "nextcloud" {
         # Also the Host header of the chart's probes.
         host           = var.app.host
         trustedDomains = [var.app.host]
-        # Blank the chart's placeholder so no password is kept in the release.
-        password = ""
+        # With existingSecret, the chart reads no nextcloud.password.
         existingSecret = {
           enabled     = true
           secretName  = local.secret_name
@@ -328,9 +328,10 @@ resource "helm_release" "nextcloud" {
       # External PostgreSQL through the Secret nextcloud-postgres (host in
       # the second document).
       internalDatabase = { enabled = false }
+      # externalDatabase.enabled would only make the chart write its own
+      # database Secret, which existingSecret replaces.
       externalDatabase = {
-        enabled = true
-        type    = "postgresql"
+        type = "postgresql"
         existingSecret = {
           enabled     = true
           secretName  = module.common.database_secret
@@ -349,7 +350,6 @@ resource "helm_release" "nextcloud" {
       redis      = { enabled = false }
       postgresql = { enabled = false }
       mariadb    = { enabled = false }
-      collabora  = { enabled = false }
       imaginary  = { enabled = false }
       metrics    = { enabled = false }
       nginx      = { enabled = false }

@@ -96,12 +96,12 @@ resource "kubectl_manifest" "htpasswd" {
 resource "helm_release" "zot" {
   atomic          = true # docs/CONVENTIONS.md: a failed install is undone
   cleanup_on_fail = true
-  name        = local.release
-  namespace   = module.common.namespace
-  repository  = var.chart.repository
-  chart       = var.chart.chart
-  version     = var.chart.version
-  max_history = 5
+  name            = local.release
+  namespace       = module.common.namespace
+  repository      = var.chart.repository
+  chart           = var.chart.chart
+  version         = var.chart.version
+  max_history     = 5
 
   values = [yamlencode({
     # Behind the ingress only: the chart's default NodePort would open a port
@@ -126,11 +126,8 @@ resource "helm_release" "zot" {
     mountConfig = true
     configFiles = { "config.json" = jsonencode(local.zot_config) }
 
-    # Never the chart's sample users: its Secret stays unrendered
-    # (mountSecret = false) and its sample file is blanked so that the hashes
-    # are not even kept in the release's values.
+    # Never the chart's sample users: its Secret stays unrendered.
     mountSecret = false
-    secretFiles = { htpasswd = "" }
     externalSecrets = !local.has_accounts ? [] : [
       { secretName = local.htpasswd_secret, mountPath = local.htpasswd_dir }
     ]

