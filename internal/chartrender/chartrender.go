@@ -84,12 +84,14 @@ type Object struct {
 	Object   map[string]any // decoded YAML
 }
 
-// Renderer renders releases; it keeps each chart archive it has read. Safe
-// for concurrent use.
+// Renderer renders releases; it keeps each chart archive it has read, and
+// each UnreadKeys answer (the same release planned in two environments is
+// searched once). Safe for concurrent use.
 type Renderer struct {
 	mu      sync.Mutex
 	charts  map[chartKey]*archive
-	renders atomic.Int64 // for tests: the cost of UnreadKeys
+	unread  map[string][]string // request digest -> UnreadKeys answer
+	renders atomic.Int64        // for tests: the cost of UnreadKeys
 }
 
 type chartKey struct{ repoDir, name, version string }
@@ -106,7 +108,7 @@ type archive struct {
 
 // NewRenderer returns a Renderer with an empty cache.
 func NewRenderer() *Renderer {
-	return &Renderer{charts: map[chartKey]*archive{}}
+	return &Renderer{charts: map[chartKey]*archive{}, unread: map[string][]string{}}
 }
 
 // Render renders one release with a Renderer of its own (nothing cached).

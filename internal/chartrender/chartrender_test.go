@@ -411,3 +411,20 @@ func TestBaselineVolatileLines(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadKeysOncePerRelease: the same release asked again is answered
+// without rendering (two environments often plan identical values).
+func TestUnreadKeysOncePerRelease(t *testing.T) {
+	r := NewRenderer()
+	req := Request{RepoDir: repoDir(t), Chart: "traefik", Version: "41.3.0", Name: "traefik", Namespace: "infra",
+		Values: map[string]any{"deployment": map[string]any{"replicas": 2}}}
+	first, err := r.UnreadKeys(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := r.renders.Load()
+	again, err := r.UnreadKeys(req)
+	if err != nil || !slices.Equal(first, again) || r.renders.Load() != n {
+		t.Fatalf("second call: %v %v, %d renders after %d", again, err, r.renders.Load(), n)
+	}
+}

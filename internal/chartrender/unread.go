@@ -1,6 +1,9 @@
 package chartrender
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -30,6 +33,36 @@ const workers = 2
 // key (a template or the schema needs it) counts as reading it. NOTES.txt is
 // not compared. Paths are sorted and written with FormatPath.
 func (r *Renderer) UnreadKeys(req Request) ([]string, error) {
+	key, err := digest(req)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	cached, ok := r.unread[key]
+	r.mu.Unlock()
+	if ok {
+		return slices.Clone(cached), nil
+	}
+	out, err := r.unreadKeys(req)
+	if err == nil {
+		r.mu.Lock()
+		r.unread[key] = out
+		r.mu.Unlock()
+	}
+	return slices.Clone(out), err
+}
+
+// digest identifies a request (encoding/json sorts map keys).
+func digest(req Request) (string, error) {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", req, err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func (r *Renderer) unreadKeys(req Request) ([]string, error) {
 	base, err := r.baseline(req)
 	if err != nil {
 		return nil, err

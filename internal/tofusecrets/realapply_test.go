@@ -95,7 +95,7 @@ func TestDevApplyOnALocalCluster(t *testing.T) {
 	ctx := t.Context()
 
 	code, out, took := run("apply", "-auto-approve", "-no-color")
-	t.Logf("apply: exit %d in %s", code, took)
+	t.Logf("apply: exit %d in %s: %s", code, took, summary(out, "Apply complete!"))
 	if code != 0 {
 		t.Fatalf("dev apply on the local cluster: exit %d\n%s", code, out)
 	}
@@ -109,11 +109,21 @@ func TestDevApplyOnALocalCluster(t *testing.T) {
 	}
 
 	code, out, took = run("destroy", "-auto-approve", "-no-color")
-	t.Logf("destroy: exit %d in %s", code, took)
+	t.Logf("destroy: exit %d in %s: %s", code, took, summary(out, "Destroy complete!"))
 	if code != 0 {
 		t.Fatalf("dev destroy: exit %d\n%s", code, out)
 	}
 	checkOnlyCRDsLeft(t, ctx, c)
+}
+
+// summary is OpenTofu's line that starts with prefix.
+func summary(out, prefix string) string {
+	for line := range strings.SplitSeq(out, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return "(no " + prefix + " line)"
 }
 
 // realProviders is the CLI configuration of the real providers' mirror.
