@@ -136,7 +136,8 @@ func TestAddAnAppThroughTheDocumentedSteps(t *testing.T) {
 			checkDemoApp(t, env, root, p, addresses(t, raw))
 			reportProblems(t, planscan.CheckPolicies(charts, p))
 			if env == "prod" {
-				checkManifestsOnAPIServer(t, testenv.Shared(t, "crds"), p)
+				ctx, c := crdCluster(t, testenv.Shared(t, "crds"))
+				checkManifestsOnAPIServer(ctx, t, c, p)
 				ws, err := planscan.Workloads(charts, p)
 				if err != nil {
 					t.Fatal(err)

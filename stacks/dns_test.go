@@ -170,7 +170,8 @@ func TestDNSExtraRecordsThroughTheStack(t *testing.T) {
 		t.Errorf("the kept apex TXT is not in the apex TXT record set")
 	}
 	t.Logf("%d kept records, %d of the stack: %d DNSEndpoints, %d records in all", len(rep.Kept), len(stackRecords), len(endpoints), len(got))
-	checkManifestsOnAPIServer(t, testenv.Shared(t, "crds"), &planscan.Plan{Manifests: withNamespaces(p, endpoints)})
+	ctx, c := crdCluster(t, testenv.Shared(t, "crds"))
+	checkManifestsOnAPIServer(ctx, t, c, &planscan.Plan{Manifests: withNamespaces(p, endpoints)})
 
 	dev, err := planscan.Load(platform.planJSON(t, "app_env=dev"))
 	if err != nil {

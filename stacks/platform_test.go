@@ -101,9 +101,17 @@ func TestPlatformPlanChecks(t *testing.T) {
 					reportProblems(t, planscan.CheckValues(charts, r))
 				}
 			})
-			t.Run("render", func(t *testing.T) { renderReleases(t, renderer, repoDir, p, pe.allKnown) })
+			// One API server per plan, so that a namespace one environment
+			// creates cannot hide its absence in the other; its discovery is
+			// what the helm provider gives the charts at install.
+			ctx, c := crdCluster(t, crds)
+			apis, err := c.APIVersions(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Run("render", func(t *testing.T) { renderReleases(t, renderer, repoDir, apis, p, pe.allKnown) })
 			t.Run("policies", func(t *testing.T) { reportProblems(t, planscan.CheckPolicies(charts, p)) })
-			t.Run("api-server", func(t *testing.T) { checkManifestsOnAPIServer(t, crds, p) })
+			t.Run("api-server", func(t *testing.T) { checkManifestsOnAPIServer(ctx, t, c, p) })
 		})
 	}
 }
@@ -114,7 +122,7 @@ func TestPlatformPlanChecks(t *testing.T) {
 // test, and so does a value that no template reads (it does nothing: a
 // mistake or a key of another chart version). A release with an unknown
 // input is rendered in the plan where every secret is given.
-func renderReleases(t *testing.T, r *chartrender.Renderer, repoDir string, p *planscan.Plan, allKnown bool) {
+func renderReleases(t *testing.T, r *chartrender.Renderer, repoDir string, apis []string, p *planscan.Plan, allKnown bool) {
 	for _, rel := range p.Releases {
 		if len(rel.Unknown) > 0 {
 			if allKnown {
@@ -123,7 +131,7 @@ func renderReleases(t *testing.T, r *chartrender.Renderer, repoDir string, p *pl
 			continue
 		}
 		req := chartrender.Request{RepoDir: repoDir, Chart: planscan.ChartName(rel.Chart), Version: rel.Version,
-			Name: rel.Name, Namespace: rel.Namespace, Values: rel.Values}
+			Name: rel.Name, Namespace: rel.Namespace, Values: rel.Values, APIVersions: apis}
 		objs, err := r.Render(req)
 		if err != nil {
 			t.Errorf("%s: %v", rel.Address, err)
@@ -194,13 +202,12 @@ func checkExpectedReleases(t *testing.T, env string, p *planscan.Plan) {
 	}
 }
 
-// checkManifestsOnAPIServer sends every known kubectl_manifest object to a
-// fresh API server (one per plan, so that a namespace one environment
-// creates cannot hide its absence in the other). What the plan creates for
-// real first: CRDs of ../shared/crds, namespaces from Namespace manifests
-// and from helm_release create_namespace, and our own CRDs; everything else
-// is a server-side apply dry run.
-func checkManifestsOnAPIServer(t *testing.T, crdsDir string, p *planscan.Plan) {
+// checkManifestsOnAPIServer sends every known kubectl_manifest object and
+// every rendered chart object to c, which has ../shared/crds loaded. What
+// the plan creates for real first: namespaces from Namespace manifests and
+// from helm_release create_namespace, and our own CRDs; everything else is
+// a server-side apply dry run.
+func checkManifestsOnAPIServer(ctx context.Context, t *testing.T, c *kubeharness.Cluster, p *planscan.Plan) {
 	var setup, rest []planscan.Manifest
 	// A rendered object naming no namespace goes to its release's, as
 	// Helm sends it.
@@ -221,10 +228,6 @@ func checkManifestsOnAPIServer(t *testing.T, crdsDir string, p *planscan.Plan) {
 	if len(setup)+len(rest) == 0 {
 		t.Fatal("the plan has no kubectl_manifest with a known body: nothing for the API server to check")
 	}
-	c := kubeharness.Start(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	applyCRDFolders(ctx, t, c, crdsDir)
 	for _, r := range p.Releases {
 		if r.CreateNamespace && r.Namespace != "" {
 			if err := c.CreateNamespace(ctx, r.Namespace); err != nil {
@@ -247,6 +250,17 @@ func checkManifestsOnAPIServer(t *testing.T, crdsDir string, p *planscan.Plan) {
 		apply(m, true)
 	}
 	t.Logf("API server: %d objects created, %d accepted in dry run (%d rendered from charts)", len(setup), len(rest), len(p.Rendered))
+}
+
+// crdCluster starts an API server with every CRD of ../shared/crds loaded;
+// the context ends with the test.
+func crdCluster(t *testing.T, crdsDir string) (context.Context, *kubeharness.Cluster) {
+	t.Helper()
+	c := kubeharness.Start(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	t.Cleanup(cancel)
+	applyCRDFolders(ctx, t, c, crdsDir)
+	return ctx, c
 }
 
 // applyCRDFolders loads every CRD folder of ../shared/crds.

@@ -20,6 +20,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/release"
 	"sigs.k8s.io/yaml"
 )
 
@@ -52,15 +53,22 @@ func APIVersions() []string {
 
 // capabilities are those Install sets up in client-only mode with
 // KubeVersion and APIVersions.
-func capabilities() (*chartutil.Capabilities, error) {
+func capabilities(req Request) (*chartutil.Capabilities, error) {
 	kv, err := chartutil.ParseKubeVersion(KubeVersion)
 	if err != nil {
 		return nil, err
 	}
 	caps := chartutil.DefaultCapabilities.Copy()
 	caps.KubeVersion = *kv
-	caps.APIVersions = append(caps.APIVersions, APIVersions()...)
+	caps.APIVersions = append(caps.APIVersions, extraAPIVersions(req)...)
 	return caps, nil
+}
+
+func extraAPIVersions(req Request) []string {
+	if req.APIVersions != nil {
+		return req.APIVersions
+	}
+	return APIVersions()
 }
 
 // Request is one release to render.
@@ -71,6 +79,11 @@ type Request struct {
 	Name      string         // release name
 	Namespace string         // release namespace
 	Values    map[string]any // user values as the helm provider passes them (not merged with defaults)
+	// APIVersions are what the cluster's discovery lists ("policy/v1",
+	// "policy/v1/PodDisruptionBudget", ...), as the helm provider asks the
+	// cluster at install; nil means Helm's offline defaults and the
+	// platform's CRDs (APIVersions()).
+	APIVersions []string
 }
 
 func (r Request) String() string {
@@ -155,7 +168,7 @@ func (r *Renderer) render(req Request) (docs []doc, err error) {
 	if err != nil {
 		return nil, err
 	}
-	caps, err := capabilities()
+	caps, err := capabilities(req)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +180,7 @@ func (r *Renderer) render(req Request) (docs []doc, err error) {
 	inst.Namespace = req.Namespace
 	inst.IncludeCRDs = false
 	inst.KubeVersion = &caps.KubeVersion
-	inst.APIVersions = APIVersions()
+	inst.APIVersions = extraAPIVersions(req)
 
 	// Helm code run on arbitrary values has unchecked type assertions: a
 	// panic there is this release's error, not the caller's crash.
@@ -182,6 +195,10 @@ func (r *Renderer) render(req Request) (docs []doc, err error) {
 	}
 
 	for _, h := range rel.Hooks {
+		// Test hooks run at `helm test` only: an install never creates them.
+		if slices.Contains(h.Events, release.HookTest) {
+			continue
+		}
 		if strings.TrimSpace(h.Manifest) != "" {
 			docs = append(docs, doc{template: h.Path, hook: true, text: h.Manifest})
 		}

@@ -181,7 +181,7 @@ func (r *Renderer) renderFiles(req Request) (docs []doc, err error) {
 	if err != nil {
 		return nil, err
 	}
-	caps, err := capabilities()
+	caps, err := capabilities(req)
 	if err != nil {
 		return nil, err
 	}

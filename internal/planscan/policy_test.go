@@ -238,3 +238,28 @@ func TestNotAtomic(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { wantProblems(t, NotAtomic(tt.r), tt.want...) })
 	}
 }
+
+// TestMissingProbesOfCharts: a chart container without a probe is flagged
+// unless it is one the chart cannot probe, and only for that probe.
+func TestMissingProbesOfCharts(t *testing.T) {
+	deploy := func(container string) map[string]any {
+		return map[string]any{"kind": "Deployment", "spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+			"containers": []any{map[string]any{"name": container, "ports": []any{map[string]any{"containerPort": 9402}},
+				"livenessProbe": map[string]any{"httpGet": map[string]any{"port": 9403}}}}}}}}
+	}
+	const rel = "module.k.helm_release.cert_manager[0]"
+	tests := []struct {
+		name string
+		m    Manifest
+		want []string
+	}{
+		{"controller: readiness excused", Manifest{Address: rel + " cert-manager/templates/deployment.yaml", Release: rel, Object: deploy("cert-manager-controller")}, nil},
+		{"same container, other template", Manifest{Address: rel + " cert-manager/templates/webhook-deployment.yaml", Release: rel, Object: deploy("cert-manager-controller")},
+			[]string{"has no readinessProbe"}},
+		{"our own object is never excused", Manifest{Address: "kubectl_manifest.x", Object: deploy("cert-manager-controller")},
+			[]string{"has no readinessProbe"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { wantProblems(t, MissingProbes(tt.m), tt.want...) })
+	}
+}

@@ -75,8 +75,9 @@ resource "helm_release" "traefik" {
   depends_on      = [kubectl_manifest.namespace]
 
   values = [yamlencode({
-    deployment          = { replicas = var.is_prod ? 2 : 1 }
-    podDisruptionBudget = { enabled = var.is_prod, maxUnavailable = 1 }
+    deployment = { replicas = var.is_prod ? 2 : 1 }
+    # One replica in dev: no PDB, whose maxUnavailable the chart then never reads.
+    podDisruptionBudget = merge({ enabled = var.is_prod }, var.is_prod ? { maxUnavailable = 1 } : {})
     ingressClass = {
       enabled        = true
       isDefaultClass = true

@@ -204,3 +204,53 @@ func (c *Cluster) crdReady(ctx context.Context, name string) (bool, string, erro
 	}
 	return true, "", nil
 }
+
+// APIVersions lists what the server's discovery serves, as Helm builds
+// .Capabilities.APIVersions from a cluster: every group/version, and every
+// group/version/Kind ("v1/Pod" for the core group).
+func (c *Cluster) APIVersions(ctx context.Context) ([]string, error) {
+	var gvs []string
+	body, _, err := c.request(ctx, http.MethodGet, "/api", nil, "", nil)
+	if err != nil {
+		return nil, fmt.Errorf("discover /api: %w", err)
+	}
+	var core struct {
+		Versions []string `json:"versions"`
+	}
+	if err := json.Unmarshal(body, &core); err != nil {
+		return nil, fmt.Errorf("discover /api: %w", err)
+	}
+	gvs = append(gvs, core.Versions...)
+	body, _, err = c.request(ctx, http.MethodGet, "/apis", nil, "", nil)
+	if err != nil {
+		return nil, fmt.Errorf("discover /apis: %w", err)
+	}
+	var groups struct {
+		Groups []struct {
+			Versions []struct {
+				GroupVersion string `json:"groupVersion"`
+			} `json:"versions"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal(body, &groups); err != nil {
+		return nil, fmt.Errorf("discover /apis: %w", err)
+	}
+	for _, g := range groups.Groups {
+		for _, v := range g.Versions {
+			gvs = append(gvs, v.GroupVersion)
+		}
+	}
+	var out []string
+	for _, gv := range gvs {
+		kinds, err := c.discover(ctx, gv)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, gv)
+		for k := range kinds {
+			out = append(out, gv+"/"+k)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}

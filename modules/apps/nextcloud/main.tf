@@ -328,12 +328,12 @@ resource "helm_release" "nextcloud" {
       # External PostgreSQL through the Secret nextcloud-postgres (host in
       # the second document).
       internalDatabase = { enabled = false }
-      # externalDatabase.enabled would only make the chart write its own
-      # database Secret, which existingSecret replaces.
+      # The chart reads these keys of existingSecret whatever
+      # externalDatabase.enabled and existingSecret.enabled say: those two
+      # only make it write a database Secret of its own, which we do not want.
       externalDatabase = {
         type = "postgresql"
         existingSecret = {
-          enabled     = true
           secretName  = module.common.database_secret
           usernameKey = "username"
           passwordKey = "password"

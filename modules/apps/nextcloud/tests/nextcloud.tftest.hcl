@@ -99,7 +99,7 @@ run "prod" {
     condition = (
       yamldecode(helm_release.nextcloud.values[0]).internalDatabase.enabled == false &&
       yamldecode(helm_release.nextcloud.values[0]).externalDatabase.type == "postgresql" &&
-      yamldecode(helm_release.nextcloud.values[0]).externalDatabase.existingSecret == { enabled = true, secretName = "nextcloud-postgres", usernameKey = "username", passwordKey = "password", databaseKey = "database" } &&
+      yamldecode(helm_release.nextcloud.values[0]).externalDatabase.existingSecret == { secretName = "nextcloud-postgres", usernameKey = "username", passwordKey = "password", databaseKey = "database" } &&
       yamldecode(helm_release.nextcloud.values[1]).externalDatabase.host == "postgres.data.svc.cluster.local:5432"
     )
     error_message = "Nextcloud must use the shared PostgreSQL (host:port), its credentials from the Secret nextcloud-postgres app-common writes"
