@@ -12,7 +12,6 @@ import (
 
 	"fullfrontend.be/infra/internal/testsupport/kubeharness"
 	"fullfrontend.be/infra/internal/testsupport/testenv"
-	"fullfrontend.be/infra/internal/toolchain"
 )
 
 // TestFailedInstallRecovers checks, with the real helm provider and a real
@@ -23,13 +22,7 @@ import (
 // the second apply fails: the case that shows the test can fail.
 func TestFailedInstallRecovers(t *testing.T) {
 	tofu := testenv.Tool(t, "tofu")
-	cliConfig, err := toolchain.CLIConfigPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(cliConfig); err != nil {
-		testenv.Missing(t, "the real providers are not built (%v): run `make tools`", err)
-	}
+	cliConfig := testenv.RealProviders(t)
 	tests := []struct {
 		name       string
 		atomic     bool

@@ -162,13 +162,19 @@ type doc struct {
 	text     string
 }
 
-func (r *Renderer) render(req Request) (docs []doc, err error) {
+// prepare counts a render and gives it a fresh chart and the capabilities.
+func (r *Renderer) prepare(req Request) (*chart.Chart, *chartutil.Capabilities, error) {
 	r.renders.Add(1)
 	ch, err := r.load(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	caps, err := capabilities(req)
+	return ch, caps, err
+}
+
+func (r *Renderer) render(req Request) (docs []doc, err error) {
+	ch, caps, err := r.prepare(req)
 	if err != nil {
 		return nil, err
 	}

@@ -176,12 +176,7 @@ func (r *Renderer) sameWith(req Request, base *baseline, path []string, value an
 // these files split and sorted, so equal files mean an equal release; skipping
 // the split and sort saves a third of each render.
 func (r *Renderer) renderFiles(req Request) (docs []doc, err error) {
-	r.renders.Add(1)
-	ch, err := r.load(req)
-	if err != nil {
-		return nil, err
-	}
-	caps, err := capabilities(req)
+	ch, caps, err := r.prepare(req)
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,6 @@ import (
 	"fullfrontend.be/infra/internal/repo"
 	"fullfrontend.be/infra/internal/testsupport/kubeharness"
 	"fullfrontend.be/infra/internal/testsupport/testenv"
-	"fullfrontend.be/infra/internal/toolchain"
 )
 
 // TestDevApplyOnALocalCluster runs the README's dev command for real: the
@@ -36,7 +35,7 @@ import (
 func TestDevApplyOnALocalCluster(t *testing.T) {
 	tofu := testenv.Tool(t, "tofu")
 	sopsBin := testenv.Tool(t, "sops")
-	cliConfig := realProviders(t)
+	cliConfig := testenv.RealProviders(t)
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		testenv.Missing(t, "go: %v", err)
@@ -124,19 +123,6 @@ func summary(out, prefix string) string {
 		}
 	}
 	return "(no " + prefix + " line)"
-}
-
-// realProviders is the CLI configuration of the real providers' mirror.
-func realProviders(t *testing.T) string {
-	t.Helper()
-	cfg, err := toolchain.CLIConfigPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(cfg); err != nil {
-		testenv.Missing(t, "the real providers are not built (%v): run `make tools`", err)
-	}
-	return cfg
 }
 
 // prodPool is the default node pool of stacks/cluster (size and minimum

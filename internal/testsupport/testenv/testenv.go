@@ -68,3 +68,17 @@ func Shared(t testing.TB, elem ...string) string {
 	}
 	return dir
 }
+
+// RealProviders returns the OpenTofu CLI configuration that installs the
+// real providers built by `make tools` (toolchain.CLIConfigPath).
+func RealProviders(t testing.TB) string {
+	t.Helper()
+	cfg, err := toolchain.CLIConfigPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cfg); err != nil {
+		missing(t, fmt.Errorf("the real providers are not built (%v): run `make tools`", err))
+	}
+	return cfg
+}
