@@ -41,7 +41,7 @@ var replicaRules = map[string]map[string]struct {
 	"traefik":      {"resources": {replicas: "deployment.replicas"}},
 	"cert-manager": {"resources": {replicas: "replicaCount"}, "webhook.resources": {replicas: "webhook.replicaCount"}, "cainjector.resources": {replicas: "cainjector.replicaCount"}, "startupapicheck.resources": {transient: true}},
 	"external-dns": {"resources": {replicas: "replicaCount"}},
-	"velero":       {"nodeAgent.resources": {perNode: true}, "initContainers[*].resources": {transient: true}, "kubectl.resources": {transient: true}},
+	"velero":       {"nodeAgent.resources": {perNode: true}, "initContainers[*].resources": {transient: true}, "upgradeJobResources": {transient: true}},
 	"zot":          {"resources": {replicas: "replicaCount"}},
 	"n8n":          {"resources.main": {replicas: "replicaCount"}},
 	"nextcloud": {

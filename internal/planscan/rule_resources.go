@@ -100,8 +100,10 @@ var releaseResources = map[string][]resourceRule{
 		{path: "resources"},
 		{path: "nodeAgent.resources", when: enabled("deployNodeAgent")},
 		{path: "initContainers[*].resources"},
-		// The CRD upgrade hook Job runs the kubectl image.
-		{path: "kubectl.resources", when: enabled("upgradeCRDs")},
+		// The CRD upgrade hook Job (upgrade-crds.yaml) runs Velero's own
+		// image sized by upgradeJobResources; kubectl.* only sizes jobs the
+		// platform never turns on.
+		{path: "upgradeJobResources", when: enabled("upgradeCRDs")},
 	},
 	"zot": {{path: "resources"}},
 	"n8n": {{path: "resources.main"}},

@@ -94,7 +94,7 @@ func TestSharedChartsPolicies(t *testing.T) {
 			"resources: " + full + "\nwebhook: {resources: " + full + "}\ncainjector: {resources: " + full + "}\nstartupapicheck: {resources: " + full + "}\n",
 			MissingResourcesInRelease, nil},
 		{"velero: node agent on without resources", "velero", "12.1.0",
-			"resources: " + full + "\nkubectl: {resources: " + full + "}\ndeployNodeAgent: true\n", MissingResourcesInRelease,
+			"resources: " + full + "\nupgradeJobResources: " + full + "\ndeployNodeAgent: true\n", MissingResourcesInRelease,
 			[]string{"nodeAgent.resources: lacks"}},
 		{"victoria-logs-collector: null default resources", "victoria-logs-collector", "0.3.7", "{}", MissingResourcesInRelease,
 			[]string{"resources: lacks"}},
