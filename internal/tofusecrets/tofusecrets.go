@@ -12,6 +12,7 @@
 package tofusecrets
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -123,6 +124,10 @@ func (c Config) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	state, err := checkSecrets(env, clear, rel(c.RepoRoot, secretsFile))
+	if err != nil {
+		return err
+	}
 	// Before OpenTofu: without a cluster its providers fail deep in a plan.
 	if env == "dev" && c.Action != "output" {
 		if err := c.preflight(ctx); err != nil {
@@ -146,7 +151,7 @@ func (c Config) Run(ctx context.Context) error {
 		if sig := fw.received(); sig != nil {
 			return interrupted(sig, s)
 		}
-		if err := c.runStack(env, s, clear, fw); err != nil {
+		if err := c.runStack(env, s, clear, state, fw); err != nil {
 			return err
 		}
 	}
@@ -357,7 +362,7 @@ func (c Config) removeStale() error {
 	return nil
 }
 
-func (c Config) runStack(env, stack string, clear []byte, fw *forwarder) (err error) {
+func (c Config) runStack(env, stack string, clear []byte, state stateSecrets, fw *forwarder) (err error) {
 	dir := c.stackDir(stack)
 	declared, err := declaredVariables(dir)
 	if err != nil {
@@ -394,6 +399,10 @@ func (c Config) runStack(env, stack string, clear []byte, fw *forwarder) (err er
 		// One data dir per environment: switching APP_ENV never mixes backends.
 		"TF_DATA_DIR="+filepath.Join(dir, ".terraform-"+env),
 	)
+	if env == "prod" {
+		// The S3 backend's credentials (backend.tf says why not variables).
+		base = append(base, "AWS_ACCESS_KEY_ID="+state.AccessKey, "AWS_SECRET_ACCESS_KEY="+state.SecretKey)
+	}
 	steps := [][]string{{"init", "-input=false"}, append([]string{c.Action}, c.Args...)}
 	for _, args := range steps {
 		if sig := fw.received(); sig != nil {
@@ -430,11 +439,14 @@ func (c Config) tofu(dir string, env, args []string, fw *forwarder) error {
 	cmd := exec.Command(c.Tofu, args...)
 	cmd.Dir = dir
 	cmd.Env = env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	// OpenTofu's own words for a wrong passphrase name no secret: watch
+	// for them to say which one.
+	watch := &watcher{w: c.Stderr, needle: []byte("decryption failed for all provided methods")}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, watch
 	// init's progress goes to stderr: stdout carries only the action's own
 	// output, so `output -json doctor > doctor.json` is valid JSON.
 	if args[0] == "init" {
-		cmd.Stdout = c.Stderr
+		cmd.Stdout = watch
 	}
 	// Off a terminal, OpenTofu gets its own process group so a signal sent
 	// to the wrapper's whole group reaches it once, through the forwarder.
@@ -453,6 +465,10 @@ func (c Config) tofu(dir string, env, args []string, fw *forwarder) error {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.ExitCode() > 0 {
 			code = ee.ExitCode()
+		}
+		if watch.seen() {
+			return &ExitError{Code: code, Err: fmt.Errorf("tofu %s in stacks/%s failed (exit %d): the state of stacks/%s does not open with state_encryption_passphrase from the secrets: "+
+				"it is not the passphrase the state was written with; put back the team's passphrase (password manager) in secrets.tfvars and encrypt it again; clear secrets removed", args[0], filepath.Base(dir), code, filepath.Base(dir))}
 		}
 		return &ExitError{Code: code, Err: fmt.Errorf("tofu %s in stacks/%s failed (exit %d); clear secrets removed", args[0], filepath.Base(dir), code)}
 	}
@@ -530,3 +546,33 @@ func (f *forwarder) received() os.Signal {
 }
 
 func (f *forwarder) stop() { close(f.done) }
+
+// watcher passes writes on and remembers whether needle went through; a
+// needle split across two writes is found too.
+type watcher struct {
+	w      io.Writer
+	needle []byte
+	mu     sync.Mutex
+	tail   []byte
+	found  bool
+}
+
+func (w *watcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	buf := append(slices.Clone(w.tail), p...)
+	if bytes.Contains(buf, w.needle) {
+		w.found = true
+	}
+	if keep := len(w.needle) - 1; len(buf) > keep {
+		buf = buf[len(buf)-keep:]
+	}
+	w.tail = buf
+	w.mu.Unlock()
+	return w.w.Write(p)
+}
+
+func (w *watcher) seen() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.found
+}

@@ -1,15 +1,16 @@
 # State lives in the Spaces bucket created once by scripts/bootstrap-state.sh,
 # encrypted by OpenTofu itself: the state holds every secret of the stack.
-# scripts/tofu-secrets.sh feeds these variables from the SOPS secrets; in dev
-# it overrides the backend with a local file (backend_override.tf, ignored).
+# OpenTofu refuses sensitive variables in a backend block, so the Spaces keys
+# reach the S3 client as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, which
+# scripts/tofu-secrets.sh sets from the SOPS secrets for OpenTofu alone; the
+# passphrase below is fine (encryption blocks take sensitive values). In dev
+# the wrapper overrides the backend with a local file (backend_override.tf).
 terraform {
   backend "s3" {
     bucket                      = var.state_bucket
     key                         = "cluster/terraform.tfstate"
     region                      = "us-east-1" # required by the S3 client; Spaces ignores it
-    endpoints                   = { s3 = "https://${var.spaces_region}.digitaloceanspaces.com" }
-    access_key                  = var.spaces_access_key_id
-    secret_key                  = var.spaces_secret_access_key
+    endpoints                   = { s3 = coalesce(var.state_endpoint, "https://${var.spaces_region}.digitaloceanspaces.com") }
     use_lockfile                = true
     skip_credentials_validation = true
     skip_requesting_account_id  = true

@@ -110,6 +110,16 @@ variable "state_bucket" {
   }
 }
 
+variable "state_endpoint" {
+  description = "S3 endpoint of the state bucket; empty means the Spaces endpoint of spaces_region. Set only to run against another S3 server (the tests' local one)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.state_endpoint == "" || can(regex("^https?://[^/]+$", var.state_endpoint))
+    error_message = "state_endpoint must be empty (Spaces) or a URL such as http://127.0.0.1:7070, without a path."
+  }
+}
+
 # Secrets: from secrets.tfvars.enc through scripts/tofu-secrets.sh.
 
 variable "do_token" {

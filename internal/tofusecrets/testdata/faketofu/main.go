@@ -5,8 +5,9 @@
 // It prints one line on stdout per call ("fake init progress", or "fake
 // <stack> <action> result"), appends its calls, the mode and content of
 // .secrets.auto.tfvars and the signals it receives to $FAKE_LOG, then acts
-// as $FAKE_MODE says: ok, fail (exit 3) or wait (touch $FAKE_READY, then
-// wait for a signal).
+// as $FAKE_MODE says: ok, fail (exit 3), wait (touch $FAKE_READY, then
+// wait for a signal) or badpass (init fails as with a wrong state
+// passphrase). It logs the S3 backend's credentials when they are set.
 package main
 
 import (
@@ -30,6 +31,14 @@ func main() {
 	wd, _ := os.Getwd()
 	stack := filepath.Base(wd)
 	fmt.Fprintf(log, "call %s %s\n", stack, strings.Join(os.Args[1:], " "))
+	if id, ok := os.LookupEnv("AWS_ACCESS_KEY_ID"); ok {
+		fmt.Fprintf(log, "env AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", id, os.Getenv("AWS_SECRET_ACCESS_KEY"))
+	}
+	if os.Getenv("FAKE_MODE") == "badpass" && len(os.Args) > 1 && os.Args[1] == "init" {
+		// OpenTofu's words when the state does not open with the passphrase.
+		fmt.Fprintln(os.Stderr, "Error: encountered unexpected error while decoding state: decryption failed for all provided methods: ")
+		os.Exit(1)
+	}
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		fmt.Println("fake init progress")
 		return

@@ -1,0 +1,74 @@
+package tofusecrets
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// minPassphrase is pbkdf2's minimum in OpenTofu's state encryption.
+const minPassphrase = 16
+
+// stateSecrets are what `tofu init` needs before any stack validation can
+// speak: the state passphrase everywhere; in prod the Spaces keys of the
+// state backend and the DigitalOcean token.
+type stateSecrets struct {
+	Passphrase           string
+	AccessKey, SecretKey string
+}
+
+// checkSecrets reads and checks, from the decrypted secrets, what init needs,
+// so that an operator gets the name of the secret and the fix instead of
+// OpenTofu's "no passphrase provided and no chained provider defined".
+func checkSecrets(env string, clear []byte, file string) (stateSecrets, error) {
+	vals, err := literalStrings(clear)
+	if err != nil {
+		return stateSecrets{}, err
+	}
+	edit := fmt.Sprintf("set it in secrets.tfvars and encrypt it again (bin/sops-encrypt.sh secrets.tfvars %s), or edit it in place with sops %s", file, file)
+	var problems []string
+	pass := vals["state_encryption_passphrase"]
+	switch {
+	case pass == "":
+		problems = append(problems, fmt.Sprintf("state_encryption_passphrase is missing or empty: it encrypts the OpenTofu state; %s (at least %d characters, and keep it in the team's password manager: losing it loses the state)", edit, minPassphrase))
+	case len(pass) < minPassphrase:
+		problems = append(problems, fmt.Sprintf("state_encryption_passphrase has %d characters, OpenTofu needs at least %d: %s", len(pass), minPassphrase, edit))
+	}
+	if env == "prod" {
+		for _, name := range []struct{ key, what string }{
+			{"spaces_access_key_id", "the Spaces access key of the state bucket"},
+			{"spaces_secret_access_key", "the Spaces secret key of the state bucket"},
+			{"do_token", "the DigitalOcean API token"},
+		} {
+			if strings.TrimSpace(vals[name.key]) == "" {
+				problems = append(problems, fmt.Sprintf("%s (%s) is missing or empty: %s", name.key, name.what, edit))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return stateSecrets{}, fmt.Errorf("the secrets of %s cannot open the state:\n  - %s", file, strings.Join(problems, "\n  - "))
+	}
+	return stateSecrets{Passphrase: pass, AccessKey: vals["spaces_access_key_id"], SecretKey: vals["spaces_secret_access_key"]}, nil
+}
+
+// literalStrings returns every top-level string assignment of a tfvars
+// document; other values are left out.
+func literalStrings(tfvars []byte) (map[string]string, error) {
+	file, diags := hclsyntax.ParseConfig(tfvars, "secrets.tfvars", hcl.InitialPos)
+	if diags.HasErrors() {
+		// The diagnostics quote the offending line: keep secrets out of errors.
+		return nil, errors.New("the decrypted secrets are not valid tfvars (HCL): fix secrets.tfvars and encrypt it again")
+	}
+	out := map[string]string{}
+	for name, attr := range file.Body.(*hclsyntax.Body).Attributes {
+		v, diags := attr.Expr.Value(nil)
+		if !diags.HasErrors() && v.IsWhollyKnown() && !v.IsNull() && v.Type() == cty.String {
+			out[name] = v.AsString()
+		}
+	}
+	return out, nil
+}
