@@ -69,6 +69,7 @@ func docFiles(t *testing.T, doc, app string) []docFile {
 // only), Velero schedule and database, and pass every check the platform's
 // own plans pass.
 func TestAddAnAppThroughTheDocumentedSteps(t *testing.T) {
+	t.Parallel()
 	e := tofutest.Setup(t)
 	files := docFiles(t, filepath.Join(e.Repo, "docs", "add-application.md"), "demo")
 	var catalog, module, wiring []docFile
@@ -253,6 +254,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // stacks/platform/apps.tf; otherwise the stack would create its database
 // and nothing else.
 func TestEveryAppModuleIsWired(t *testing.T) {
+	t.Parallel()
 	root, err := repo.FromWD()
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ const maxMonthly = 100.0
 // default node pool fits the platform's requests with headroom. Run with
 // -v to read the report (the README quotes it).
 func TestCostOfDefaultProdPlan(t *testing.T) {
+	t.Parallel()
 	e := tofutest.Setup(t)
 	charts := testenv.Shared(t, "charts")
 	plans := map[string][]byte{}

@@ -67,6 +67,7 @@ type servedRecord struct {
 // TXT in the same object as the stack's SPF), SRV, CAA, NS as
 // digitalocean_record with their fields split out. Dev serves none.
 func TestDNSExtraRecordsThroughTheStack(t *testing.T) {
+	t.Parallel()
 	e := tofutest.Setup(t)
 	platform := initStack(t, e, "platform")
 	in := t.TempDir()
@@ -352,6 +353,7 @@ func (r doRecord) asTarget() (string, error) {
 // plan must fail saying what to write instead. The valid records of the
 // round trip above pass the same rules.
 func TestDNSExtraRecordsRefusedAtPlan(t *testing.T) {
+	t.Parallel()
 	e := tofutest.Setup(t)
 	platform := initStack(t, e, "platform")
 	tests := []struct {

@@ -13,6 +13,7 @@ import (
 // in prod with every secret given (so that the DKIM record is known), is
 // accepted by infra doctor's reader and says what the platform publishes.
 func TestDoctorOutputIsWhatTheToolReads(t *testing.T) {
+	t.Parallel()
 	e := tofutest.Setup(t)
 	platform := initStack(t, e, "platform")
 	out := platform.planOutputs(t, append([]string{"app_env=prod"}, sopsVars...)...)

@@ -75,6 +75,7 @@ var sopsVars = []string{
 // through a real kube-apiserver with ../shared/crds loaded, and the
 // releases each environment must (not) have.
 func TestPlatformPlanChecks(t *testing.T) {
+	t.Parallel()
 	e := tofutest.Setup(t)
 	charts := testenv.Shared(t, "charts")
 	crds := testenv.Shared(t, "crds")

@@ -21,6 +21,7 @@ import (
 // atomic, the failed release stays in the cluster but not in the state and
 // the second apply fails: the case that shows the test can fail.
 func TestFailedInstallRecovers(t *testing.T) {
+	t.Parallel()
 	tofu := testenv.Tool(t, "tofu")
 	cliConfig := testenv.RealProviders(t)
 	tests := []struct {

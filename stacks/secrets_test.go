@@ -13,6 +13,7 @@ import (
 // change, above all no generated secret (a regenerated n8n encryption key
 // or WordPress salt silently breaks the app) and no Secret object.
 func TestSecretsStableAcrossApplies(t *testing.T) {
+	t.Parallel()
 	e := tofutest.Setup(t)
 	s := initStack(t, e, "platform")
 	for _, env := range []string{"dev", "prod"} {

@@ -3,6 +3,9 @@
 // each stack in each of its environments with the test provider, the chart,
 // policy and API-server checks over those plans, the bill, and the
 // documented way of adding an app.
+//
+// Every test works in copies of its own (initStack) and runs in parallel
+// with the others: this package is the longest of the CI run.
 package stacks
 
 import (
@@ -96,6 +99,7 @@ func (s stack) planOutputs(t *testing.T, vars ...string) map[string]any {
 }
 
 func TestStacksValidateAndPassTheirTests(t *testing.T) {
+	t.Parallel()
 	e := tofutest.Setup(t)
 	for _, name := range []string{"cluster", "platform"} {
 		t.Run(name, func(t *testing.T) {
@@ -166,6 +170,7 @@ func seedFQDNs(root string) map[string]any {
 }
 
 func TestPlansPerEnvironment(t *testing.T) {
+	t.Parallel()
 	e := tofutest.Setup(t)
 	platform := initStack(t, e, "platform")
 	cluster := initStack(t, e, "cluster")
@@ -212,6 +217,7 @@ func TestPlansPerEnvironment(t *testing.T) {
 // TestInvalidInputFailsAtPlan: each case is a valid plan above with one
 // value broken, and the error must say what is allowed.
 func TestInvalidInputFailsAtPlan(t *testing.T) {
+	t.Parallel()
 	e := tofutest.Setup(t)
 	platform := initStack(t, e, "platform")
 	cluster := initStack(t, e, "cluster")
@@ -256,6 +262,7 @@ func TestInvalidInputFailsAtPlan(t *testing.T) {
 // expect_failures run of the stacks' test files and checks that `tofu test`
 // then fails: a negative test that passes either way proves nothing.
 func TestNegativeTestsCanFail(t *testing.T) {
+	t.Parallel()
 	e := tofutest.Setup(t)
 	tests := []struct {
 		stack, from, to string
