@@ -63,8 +63,18 @@ but is not accessible with these keys (another account's) is refused.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Bucket, "bucket", statebucket.DefaultBucket, "state bucket name (the stacks' state_bucket)")
-	f.StringVar(&cfg.Region, "region", statebucket.DefaultRegion, "Spaces region (the stacks' spaces_region)")
+	// The same values the stacks will read: TF_VAR_state_bucket and
+	// TF_VAR_spaces_region when set, so the bucket is where the backend looks.
+	f.StringVar(&cfg.Bucket, "bucket", envOr("TF_VAR_state_bucket", statebucket.DefaultBucket), "state bucket name (the stacks' state_bucket; default $TF_VAR_state_bucket when set)")
+	f.StringVar(&cfg.Region, "region", envOr("TF_VAR_spaces_region", statebucket.DefaultRegion), "Spaces region (the stacks' spaces_region; default $TF_VAR_spaces_region when set)")
 	f.StringVar(&cfg.Endpoint, "endpoint", "", "S3 endpoint URL (default https://<region>.digitaloceanspaces.com)")
 	return cmd
+}
+
+// envOr is $name, or def when it is unset or empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

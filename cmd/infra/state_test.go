@@ -39,6 +39,11 @@ func TestStateBootstrapRefusesFlagsBeforeDecrypting(t *testing.T) {
 			t.Errorf("%v: err = %v, want an invalid configuration", args, err)
 		}
 	}
+	// Without --region, the stacks' spaces_region as OpenTofu would read it.
+	t.Setenv("TF_VAR_spaces_region", "frankfurt")
+	if _, err := runStateBootstrap(t); err == nil || !strings.Contains(err.Error(), "frankfurt") {
+		t.Errorf("TF_VAR_spaces_region=frankfurt: err = %v, want it refused by name", err)
+	}
 }
 
 func TestStateBootstrapEndToEnd(t *testing.T) {
