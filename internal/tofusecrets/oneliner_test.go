@@ -33,28 +33,10 @@ import (
 func TestDevOneLinerOnAFreshClone(t *testing.T) {
 	te := tofutest.Setup(t)
 	sopsBin := testenv.Tool(t, "sops")
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		testenv.Missing(t, "go: %v", err)
-	}
 	root := freshClone(t, te.Repo)
 	home := t.TempDir()
-	// bin/infra builds the CLI into the tools cache: a cache of its own, with
-	// the real tofu and sops, so the user's cache is never written.
-	tools := filepath.Join(t.TempDir(), "bin")
-	if err := os.MkdirAll(tools, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, p := range map[string]string{"tofu": te.Tofu, "sops": sopsBin} {
-		if err := os.Symlink(p, filepath.Join(tools, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env := append(slices.Clone(te.Environ), "HOME="+home, "APP_ENV=dev", "INFRA_TOOLS_DIR="+filepath.Dir(tools),
-		// The Go caches of the user, so bin/infra's build is a cache hit;
-		// no network.
-		"GOCACHE="+goEnv(t, goBin, "GOCACHE"), "GOMODCACHE="+goEnv(t, goBin, "GOMODCACHE"),
-		"GOPATH="+goEnv(t, goBin, "GOPATH"), "GOPROXY=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=readonly")
+	_, toolsEnv := wrapperTools(t, te.Tofu, sopsBin)
+	env := append(append(slices.Clone(te.Environ), "HOME="+home, "APP_ENV=dev"), toolsEnv...)
 
 	// What an operator's machine holds for prod: their key where sops looks
 	// by default, and the prod secrets in the clone.
@@ -254,6 +236,30 @@ func freshClone(t *testing.T, src string) string {
 		}
 	}
 	return dst
+}
+
+// wrapperTools gives bin/infra, which builds the CLI into the tools cache,
+// a cache of its own holding the real tofu and sops, so the user's cache is
+// never written; the environment also points at the user's Go caches, so
+// that build is a cache hit, without network.
+func wrapperTools(t *testing.T, tofu, sops string) (binDir string, env []string) {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		testenv.Missing(t, "go: %v", err)
+	}
+	binDir = filepath.Join(t.TempDir(), "bin")
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]string{"tofu": tofu, "sops": sops} {
+		if err := os.Symlink(p, filepath.Join(binDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return binDir, []string{"INFRA_TOOLS_DIR=" + filepath.Dir(binDir),
+		"GOCACHE=" + goEnv(t, goBin, "GOCACHE"), "GOMODCACHE=" + goEnv(t, goBin, "GOMODCACHE"),
+		"GOPATH=" + goEnv(t, goBin, "GOPATH"), "GOPROXY=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=readonly"}
 }
 
 func goEnv(t *testing.T, goBin, name string) string {

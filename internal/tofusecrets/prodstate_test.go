@@ -33,10 +33,6 @@ import (
 func TestProdStateOnS3(t *testing.T) {
 	te := tofutest.Setup(t)
 	sopsBin := testenv.Tool(t, "sops")
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		testenv.Missing(t, "go: %v", err)
-	}
 	s3 := s3test.Start(t)
 	root := freshClone(t, te.Repo)
 	home := t.TempDir()
@@ -68,15 +64,7 @@ func TestProdStateOnS3(t *testing.T) {
 		}
 	}
 	writeSecrets("the-team-passphrase-0123")
-	tools := filepath.Join(t.TempDir(), "bin")
-	if err := os.MkdirAll(tools, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, p := range map[string]string{"tofu": te.Tofu, "sops": sopsBin} {
-		if err := os.Symlink(p, filepath.Join(tools, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tools, toolsEnv := wrapperTools(t, te.Tofu, sopsBin)
 	// stacks/cluster saves the kubeconfig with doctl, which calls the
 	// DigitalOcean API: a stand-in that writes one where doctl would.
 	doctl := `#!/bin/sh
@@ -87,10 +75,8 @@ printf 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n' >
 	if err := os.WriteFile(filepath.Join(tools, "doctl"), []byte(doctl), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	env := append(slices.Clone(te.Environ), "HOME="+home, "PATH="+tools+":"+os.Getenv("PATH"), "APP_ENV=prod", "SOPS_AGE_KEY_FILE="+key,
-		"INFRA_TOOLS_DIR="+filepath.Dir(tools), "TF_VAR_state_endpoint="+s3.Endpoint(),
-		"GOCACHE="+goEnv(t, goBin, "GOCACHE"), "GOMODCACHE="+goEnv(t, goBin, "GOMODCACHE"),
-		"GOPATH="+goEnv(t, goBin, "GOPATH"), "GOPROXY=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=readonly")
+	env := append(append(slices.Clone(te.Environ), "HOME="+home, "PATH="+tools+":"+os.Getenv("PATH"), "APP_ENV=prod",
+		"SOPS_AGE_KEY_FILE="+key, "TF_VAR_state_endpoint="+s3.Endpoint()), toolsEnv...)
 	run := func(script string, args ...string) (int, string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

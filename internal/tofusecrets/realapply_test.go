@@ -36,10 +36,6 @@ func TestDevApplyOnALocalCluster(t *testing.T) {
 	tofu := testenv.Tool(t, "tofu")
 	sopsBin := testenv.Tool(t, "sops")
 	cliConfig := testenv.RealProviders(t)
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		testenv.Missing(t, "go: %v", err)
-	}
 	src, err := repo.FromWD()
 	if err != nil {
 		t.Fatal(err)
@@ -56,23 +52,12 @@ func TestDevApplyOnALocalCluster(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(home, ".kube", "config"), []byte(readFile(t, c.Kubeconfig())), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tools := filepath.Join(t.TempDir(), "bin")
-	if err := os.MkdirAll(tools, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, p := range map[string]string{"tofu": tofu, "sops": sopsBin} {
-		if err := os.Symlink(p, filepath.Join(tools, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TMPDIR=" + os.TempDir(),
-		"APP_ENV=dev", "INFRA_TOOLS_DIR=" + filepath.Dir(tools),
+	_, toolsEnv := wrapperTools(t, tofu, sopsBin)
+	env := append([]string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TMPDIR=" + os.TempDir(), "APP_ENV=dev",
 		"TF_CLI_CONFIG_FILE=" + cliConfig, "TF_IN_AUTOMATION=1",
 		"TF_VAR_chart_sources=" + chartSources(t, root, charts),
-		"GOCACHE=" + goEnv(t, goBin, "GOCACHE"), "GOMODCACHE=" + goEnv(t, goBin, "GOMODCACHE"),
-		"GOPATH=" + goEnv(t, goBin, "GOPATH"), "GOPROXY=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=readonly",
-	}
+	}, toolsEnv...)
 	run := func(args ...string) (int, string, time.Duration) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
