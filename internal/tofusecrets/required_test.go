@@ -114,3 +114,32 @@ func TestWrongPassphraseNamesTheSecret(t *testing.T) {
 	}
 	e.assertNoClearSecrets()
 }
+
+// TestWatcherFindsAWrappedNeedle: OpenTofu wraps its diagnostics at 78
+// columns behind a "│ " margin, and writes in pieces.
+func TestWatcherFindsAWrappedNeedle(t *testing.T) {
+	tests := []struct {
+		name   string
+		writes []string
+		want   bool
+	}{
+		{"one line", []string{"Error: decryption failed for all provided methods: x\n"}, true},
+		{"wrapped", []string{"│ Error: encountered unexpected error: decryption failed for all provided\n│ methods\n"}, true},
+		{"split across writes", []string{"decryption failed for a", "ll provided methods"}, true},
+		{"another error", []string{"Error: Error acquiring the state lock\n"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			w := &watcher{w: &out, needle: squeeze([]byte("decryption failed for all provided methods"))}
+			for _, s := range tt.writes {
+				if _, err := w.Write([]byte(s)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if w.seen() != tt.want || out.String() != strings.Join(tt.writes, "") {
+				t.Errorf("seen = %v, want %v; passed on %q", w.seen(), tt.want, out.String())
+			}
+		})
+	}
+}

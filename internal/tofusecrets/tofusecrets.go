@@ -441,7 +441,7 @@ func (c Config) tofu(dir string, env, args []string, fw *forwarder) error {
 	cmd.Env = env
 	// OpenTofu's own words for a wrong passphrase name no secret: watch
 	// for them to say which one.
-	watch := &watcher{w: c.Stderr, needle: []byte("decryption failed for all provided methods")}
+	watch := &watcher{w: c.Stderr, needle: squeeze([]byte("decryption failed for all provided methods"))}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, watch
 	// init's progress goes to stderr: stdout carries only the action's own
 	// output, so `output -json doctor > doctor.json` is valid JSON.
@@ -547,8 +547,9 @@ func (f *forwarder) received() os.Signal {
 
 func (f *forwarder) stop() { close(f.done) }
 
-// watcher passes writes on and remembers whether needle went through; a
-// needle split across two writes is found too.
+// watcher passes writes on and remembers whether needle (squeezed) went
+// through; a needle split across two writes, or wrapped by OpenTofu's
+// diagnostics, is found too.
 type watcher struct {
 	w      io.Writer
 	needle []byte
@@ -559,7 +560,7 @@ type watcher struct {
 
 func (w *watcher) Write(p []byte) (int, error) {
 	w.mu.Lock()
-	buf := append(slices.Clone(w.tail), p...)
+	buf := append(slices.Clone(w.tail), squeeze(p)...)
 	if bytes.Contains(buf, w.needle) {
 		w.found = true
 	}
@@ -575,4 +576,16 @@ func (w *watcher) seen() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.found
+}
+
+// squeeze drops what OpenTofu's diagnostics put inside a wrapped line:
+// whitespace and the box-drawing bar of their left margin.
+func squeeze(p []byte) []byte {
+	p = bytes.ReplaceAll(p, []byte("│"), nil)
+	return bytes.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, p)
 }
