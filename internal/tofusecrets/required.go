@@ -3,6 +3,8 @@ package tofusecrets
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -71,4 +73,73 @@ func literalStrings(tfvars []byte) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkDeclared refuses a secret that no stack declares: it would be
+// dropped without a word (each stack gets only its own variables), so a
+// misspelt key silently falls back to a generated value. The closest
+// declared name is suggested.
+func (c Config) checkDeclared(clear []byte, file string) error {
+	declared := map[string]bool{}
+	for _, s := range Stacks("prod") {
+		d, err := declaredVariables(c.stackDir(s))
+		if err != nil {
+			return err
+		}
+		maps.Copy(declared, d)
+	}
+	doc, diags := hclsyntax.ParseConfig(clear, "secrets.tfvars", hcl.InitialPos)
+	if diags.HasErrors() {
+		return errors.New("the decrypted secrets are not valid tfvars (HCL): fix secrets.tfvars and encrypt it again")
+	}
+	var unknown []string
+	for name := range doc.Body.(*hclsyntax.Body).Attributes {
+		if declared[name] {
+			continue
+		}
+		msg := name
+		if near := closest(name, slices.Collect(maps.Keys(declared))); near != "" {
+			msg += " (did you mean " + near + "?)"
+		}
+		unknown = append(unknown, msg)
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	return fmt.Errorf("the secrets of %s set what no stack declares, which would be ignored: %s; fix the names in secrets.tfvars (the variables are in stacks/*/variables.tf) and encrypt it again", file, strings.Join(unknown, ", "))
+}
+
+// closest is the candidate nearest to name by edit distance, if it is near
+// enough to be a typo (at most a third of the name's length).
+func closest(name string, candidates []string) string {
+	best, bestD := "", len(name)/3+1
+	slices.Sort(candidates)
+	for _, c := range candidates {
+		if d := editDistance(name, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is Levenshtein's distance between two ASCII names.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,6 +46,10 @@ func TestSecretsInitNeedsAreCheckedFirst(t *testing.T) {
 		{"no Spaces keys", "prod", "do_token = \"tok\"\nstate_encryption_passphrase = \"0123456789abcdef\"\n",
 			[]string{"spaces_access_key_id (the Spaces access key of the state bucket) is missing", "spaces_secret_access_key"}},
 		{"dev needs no cloud key", "dev", "state_encryption_passphrase = \"0123456789abcdef\"\n", nil},
+		// Dropped without a word, the stack would fall back to a generated
+		// key: every n8n credential unreadable.
+		{"misspelt key", "dev", "state_encryption_passphrase = \"0123456789abcdef\"\nn8n_encrytion_key = \"0123456789abcdef0123456789\"\nzz_nothing_like_it = \"x\"\n",
+			[]string{"set what no stack declares", "n8n_encrytion_key (did you mean n8n_encryption_key?)", "zz_nothing_like_it;"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,5 +146,20 @@ func TestWatcherFindsAWrappedNeedle(t *testing.T) {
 				t.Errorf("seen = %v, want %v; passed on %q", w.seen(), tt.want, out.String())
 			}
 		})
+	}
+}
+
+func TestClosest(t *testing.T) {
+	names := []string{"n8n_encryption_key", "do_token", "mailu_secret_key", "crm_app_secret"}
+	tests := []struct{ in, want string }{
+		{"n8n_encrytion_key", "n8n_encryption_key"},
+		{"do_tokn", "do_token"},
+		{"crm_app_secrets", "crm_app_secret"},
+		{"grafana_password", ""},
+	}
+	for _, tt := range tests {
+		if got := closest(tt.in, slices.Clone(names)); got != tt.want {
+			t.Errorf("closest(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -124,6 +124,9 @@ func (c Config) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := c.checkDeclared(clear, rel(c.RepoRoot, secretsFile)); err != nil {
+		return err
+	}
 	state, err := checkSecrets(env, clear, rel(c.RepoRoot, secretsFile))
 	if err != nil {
 		return err

@@ -28,7 +28,6 @@ spaces_access_key_id = "AKIA"
 spaces_secret_access_key = "s3cr3t"
 state_encryption_passphrase = "0123456789abcdef-é"
 node_size = "s-2vcpu-4gb"
-not_declared_anywhere = "x"
 `
 
 // env is one isolated repository with real sops ciphertext and a fake tofu.
@@ -258,8 +257,6 @@ func TestEachStackGetsOnlyItsVariables(t *testing.T) {
 		{"cluster", "node_size", true},
 		{"platform", "node_size", false},
 		{"cluster", "do_token", true},
-		{"cluster", "not_declared_anywhere", false},
-		{"platform", "not_declared_anywhere", false},
 	} {
 		if got := slices.Contains(seen[tt.stack], tt.name); got != tt.want {
 			t.Errorf("%s got %s: %v, want %v (saw %v)", tt.stack, tt.name, got, tt.want, seen[tt.stack])
