@@ -359,15 +359,16 @@ func (c *Cluster) NotReady(ctx context.Context) ([]string, error) {
 		md, _ := p["metadata"].(map[string]any)
 		ref := fmt.Sprintf("pod %s/%s", md["namespace"], md["name"])
 		phase, _ := lookupPath(p, "status", "phase").(string)
-		if phase == "Succeeded" || isJobPod(md) && phase != "Failed" {
+		if phase == "Succeeded" || condition(p, "Ready") == "True" {
 			continue
 		}
-		if condition(p, "Ready") == "True" {
-			continue
-		}
+		// Even a Job's pod, so that the scheduler's reason is given.
 		if msg := conditionMessage(p, "PodScheduled"); condition(p, "PodScheduled") != "True" {
 			out = append(out, fmt.Sprintf("%s: not scheduled: %s", ref, msg))
 			continue
+		}
+		if isJobPod(md) && phase != "Failed" {
+			continue // judged through its Job
 		}
 		out = append(out, fmt.Sprintf("%s: %s, not Ready", ref, phase))
 	}
