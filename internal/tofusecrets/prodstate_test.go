@@ -27,9 +27,8 @@ import (
 // the real S3 backend of both stacks and their state encryption, against a
 // local S3 server (the only difference with prod: state_endpoint), and the
 // test provider for the cloud (no DigitalOcean API here): apply, plan
-// again. The state objects must be
-// encrypted, a held lock must stop a second run, and a wrong passphrase
-// must be named as such.
+// again. The state objects must be encrypted, a held lock must stop a
+// second run, and a wrong passphrase must be named as such.
 func TestProdStateOnS3(t *testing.T) {
 	te := tofutest.Setup(t)
 	sopsBin := testenv.Tool(t, "sops")
