@@ -29,12 +29,12 @@ import (
 func TestKube(t *testing.T) {
 	t.Parallel()
 	clientCA := certtest.NewCA(t, "kubeharness client CA")
-	c := kubeharness.Start(t, kubeharness.WithAPIServerArgs(
+	c := kubeharness.Start(t,
 		// No controller creates the default ServiceAccount Pods would need.
-		"--disable-admission-plugins=ServiceAccount",
+		kubeharness.WithoutAdmission("ServiceAccount"),
 		// So that a kubeconfig with a client certificate can log in.
-		"--client-ca-file="+clientCA.WritePEM(t, t.TempDir()),
-	))
+		kubeharness.WithAPIServerArgs("--client-ca-file="+clientCA.WritePEM(t, t.TempDir())),
+	)
 	if err := c.ApplyCRDs(t.Context(), testenv.Shared(t, "crds", "velero-12.1.0")); err != nil {
 		t.Fatal(err)
 	}

@@ -38,8 +38,9 @@ type env struct {
 	vars                    map[string]string
 }
 
-// Built once in TestMain: the CLI under test and the OpenTofu stand-in.
-var infraBinary, fakeTofuBinary string
+// Built once in TestMain: the CLI under test, the OpenTofu stand-in and
+// the doctl stand-in.
+var infraBinary, fakeTofuBinary, doctlBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "infra-cli-")
@@ -52,7 +53,8 @@ func TestMain(m *testing.M) {
 	}
 	infraBinary = filepath.Join(dir, "infra")
 	fakeTofuBinary = filepath.Join(dir, "tofu")
-	for out, pkg := range map[string]string{infraBinary: "./cmd/infra", fakeTofuBinary: "./internal/tofusecrets/testdata/faketofu"} {
+	doctlBinary = filepath.Join(dir, "doctl")
+	for out, pkg := range map[string]string{infraBinary: "./cmd/infra", fakeTofuBinary: "./internal/tofusecrets/testdata/faketofu", doctlBinary: "./internal/testsupport/doapi/doctl"} {
 		cmd := exec.Command("go", "build", "-o", out, pkg)
 		cmd.Dir = root
 		if msg, err := cmd.CombinedOutput(); err != nil {

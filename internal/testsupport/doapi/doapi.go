@@ -51,8 +51,9 @@ type Options struct {
 	LoadBalancers func(context.Context) ([]godo.LoadBalancer, error)
 	// Spaces, when set, is the S3 server behind the Spaces host names of
 	// SpacesRegion (see SpacesProxy).
-	Spaces       string
-	SpacesRegion string
+	Spaces          string
+	SpacesRegion    string
+	SpacesAccessKey string
 }
 
 // Server is a running stand-in.
@@ -66,8 +67,10 @@ type Server struct {
 	domains  map[string]*godo.Domain
 	records  map[string]map[int]*godo.DomainRecord // domain -> id -> record
 	projects map[string]*project
-	nextID   int
-	calls    map[string]int // "METHOD /route" -> count
+	// lifecycles: bucket -> configuration (see lifecycle.go)
+	lifecycles map[string]lifecycleConfig
+	nextID     int
+	calls      map[string]int // "METHOD /route" -> count
 }
 
 type project struct {
@@ -79,14 +82,15 @@ type project struct {
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	s := &Server{
-		opts:     opts,
-		clusters: map[string]*godo.KubernetesCluster{},
-		vpcs:     map[string]*godo.VPC{},
-		domains:  map[string]*godo.Domain{},
-		records:  map[string]map[int]*godo.DomainRecord{},
-		projects: map[string]*project{},
-		calls:    map[string]int{},
-		nextID:   1000,
+		opts:       opts,
+		clusters:   map[string]*godo.KubernetesCluster{},
+		vpcs:       map[string]*godo.VPC{},
+		domains:    map[string]*godo.Domain{},
+		records:    map[string]map[int]*godo.DomainRecord{},
+		projects:   map[string]*project{},
+		calls:      map[string]int{},
+		nextID:     1000,
+		lifecycles: map[string]lifecycleConfig{},
 	}
 	def := &project{Project: godo.Project{ID: newUUID(), Name: "Default", Purpose: "Other", Environment: "Development", IsDefault: true,
 		CreatedAt: now(), UpdatedAt: now()}, resources: map[string]string{}}
@@ -202,3 +206,22 @@ func newUUID() string {
 }
 
 func now() string { return time.Now().UTC().Format(time.RFC3339) }
+
+// Records lists the records of domain, sorted by id.
+func (s *Server) Records(domain string) []godo.DomainRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []godo.DomainRecord
+	for _, id := range slices.Sorted(maps.Keys(s.records[domain])) {
+		out = append(out, *s.records[domain][id])
+	}
+	return out
+}
+
+// Counts is how many clusters, VPCs, domains and projects (besides the
+// default one) the stand-in holds.
+func (s *Server) Counts() (clusters, vpcs, domains, projects int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clusters), len(s.vpcs), len(s.domains), len(s.projects) - 1
+}

@@ -53,6 +53,10 @@ func (s *Server) spaces(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the stand-in serves Spaces in region "+s.opts.SpacesRegion+" only, not "+region, http.StatusBadGateway)
 		return
 	}
+	if _, ok := r.URL.Query()["lifecycle"]; ok && len(labels) == 2 {
+		s.lifecycle(w, r, labels[0])
+		return
+	}
 	target, err := url.Parse(s.opts.Spaces)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
@@ -61,6 +65,14 @@ func (s *Server) spaces(w http.ResponseWriter, r *http.Request) {
 	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.SetURL(target)
 		pr.Out.Host = pr.In.Host
+	}, ModifyResponse: func(resp *http.Response) error {
+		// A deleted bucket takes its lifecycle configuration with it.
+		if r.Method == http.MethodDelete && len(labels) == 2 && len(ops) == 0 && resp.StatusCode == http.StatusNoContent {
+			s.mu.Lock()
+			delete(s.lifecycles, labels[0])
+			s.mu.Unlock()
+		}
+		return nil
 	}}
 	proxy.ServeHTTP(w, r)
 }

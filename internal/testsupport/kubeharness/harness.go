@@ -75,12 +75,20 @@ func WithStartTimeout(d time.Duration) Option {
 	return func(c *config) { c.startTimeout = d }
 }
 
+// noWebhooks are the admission plugins the harness always turns off.
+const noWebhooks = "ValidatingAdmissionWebhook,MutatingAdmissionWebhook"
+
 // WithAPIServerArgs appends flags to kube-apiserver's command line; a later
-// flag wins over the harness's own, e.g.
-// "--disable-admission-plugins=ServiceAccount" to create Pods in namespaces
-// that have no ServiceAccount (no controller creates "default" here).
+// flag wins over the harness's own, e.g. WithoutAdmission("ServiceAccount")
+// to create Pods in namespaces that have no ServiceAccount (no controller
+// creates "default" here).
 func WithAPIServerArgs(args ...string) Option {
 	return func(c *config) { c.apiServerArgs = append(c.apiServerArgs, args...) }
+}
+
+// WithoutAdmission turns off these admission plugins besides the webhooks.
+func WithoutAdmission(plugins ...string) Option {
+	return WithAPIServerArgs("--disable-admission-plugins=" + strings.Join(append(plugins, noWebhooks), ","))
 }
 
 // WithEtcdArgs appends flags to etcd's command line.
@@ -302,6 +310,10 @@ func startAPIServer(ctx context.Context, bin, dir, etcdURL string, f apiServerFi
 			// Service's endpoints; nothing here needs them.
 			"--endpoint-reconciler-type=none",
 			"--profiling=false",
+			// No pod runs here (kwok only pretends), so no admission webhook
+			// (cert-manager's, for one) could answer; and the server would
+			// look its Service name up in the machine's DNS, off loopback.
+			"--disable-admission-plugins=" + noWebhooks,
 		}, extra...)
 		p, err := startProcess("kube-apiserver", bin, args, filepath.Join(dir, "kube-apiserver.log"))
 		if err != nil {

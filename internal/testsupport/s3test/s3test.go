@@ -30,16 +30,24 @@ type Server struct {
 	AccessKey string
 	SecretKey string
 
-	bin  string
-	addr string // 127.0.0.1:port
-	log  string // file holding the server's stdout and stderr
+	bin           string
+	addr          string // 127.0.0.1:port
+	log           string // file holding the server's stdout and stderr
+	virtualDomain string
 }
+
+// Option changes how Start runs the server.
+type Option func(*Server)
+
+// VirtualDomain makes the server also answer virtual-host requests
+// (<bucket>.<domain>), as Spaces does for its regional host names.
+func VirtualDomain(domain string) Option { return func(s *Server) { s.virtualDomain = domain } }
 
 // Start runs versitygw with versioning support on a free port of 127.0.0.1,
 // over fresh temporary directories, with random root keys. It returns once
 // the server answers HTTP, and stops it (kill, then wait) when the test ends;
 // the server's output is logged if the test failed.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	bin := testenv.Tool(t, "versitygw")
 	dir := t.TempDir()
@@ -52,6 +60,9 @@ func Start(t testing.TB) *Server {
 		}
 	}
 	s := &Server{AccessKey: randomKey(t, 10), SecretKey: randomKey(t, 20), bin: bin, log: filepath.Join(dir, "versitygw.log")}
+	for _, o := range opts {
+		o(s)
+	}
 
 	// The port is chosen by the kernel then released, so another process
 	// may grab it before versitygw binds it: retry on a fresh port then.
@@ -107,10 +118,11 @@ func (s *Server) run(t testing.TB, data, versions, iam string) error {
 		return fmt.Errorf("open server log: %w", err)
 	}
 	defer logFile.Close() // the child keeps its own descriptor
-	cmd := exec.Command(s.bin,
-		"--port", s.addr,
-		"--iam-dir", iam,
-		"posix", "--versioning-dir", versions, data)
+	args := []string{"--port", s.addr, "--iam-dir", iam}
+	if s.virtualDomain != "" {
+		args = append(args, "--virtual-domain", s.virtualDomain)
+	}
+	cmd := exec.Command(s.bin, append(args, "posix", "--versioning-dir", versions, data)...)
 	cmd.Env = append(cleanEnv(), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
