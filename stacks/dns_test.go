@@ -319,7 +319,7 @@ func digitaloceanRecords(t *testing.T, planJSON []byte) []doRecord {
 
 // asTarget turns the record back into the "name TYPE target" form of a
 // DNSEndpoint, checking the fields DigitalOcean's API wants: absolute host
-// names, SRV priority/weight/port and CAA flags/tag as fields.
+// names and issuers, SRV priority/weight/port and CAA flags/tag as fields.
 func (r doRecord) asTarget() (string, error) {
 	if r.Domain != "fullfrontend.be" {
 		return "", fmt.Errorf("domain %q", r.Domain)
@@ -335,10 +335,12 @@ func (r doRecord) asTarget() (string, error) {
 		}
 		return fmt.Sprintf("%s SRV %d %d %d %s", name, int(*r.Priority), int(*r.Weight), int(*r.Port), strings.TrimSuffix(r.Value, ".")), nil
 	case "CAA":
-		if r.Flag == nil || r.Tag == nil || strings.ContainsAny(r.Value, "\" ") {
-			return "", fmt.Errorf("CAA needs flags, tag and a bare value: %+v", r)
+		// The API refuses an issuer without its root dot (422); the iodef
+		// URL stays bare.
+		if r.Flag == nil || r.Tag == nil || strings.ContainsAny(r.Value, "\" ") || strings.HasSuffix(r.Value, ".") == (*r.Tag == "iodef") {
+			return "", fmt.Errorf("CAA needs flags, tag and an unquoted value, absolute for an issuer: %+v", r)
 		}
-		return fmt.Sprintf("%s CAA %d %s %q", name, int(*r.Flag), *r.Tag, r.Value), nil
+		return fmt.Sprintf("%s CAA %d %s %q", name, int(*r.Flag), *r.Tag, strings.TrimSuffix(r.Value, ".")), nil
 	case "NS":
 		if !strings.HasSuffix(r.Value, ".") || r.Priority != nil {
 			return "", fmt.Errorf("NS needs an absolute target only: %+v", r)

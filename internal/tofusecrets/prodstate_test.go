@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -78,18 +79,24 @@ func TestProdOnRealProviders(t *testing.T) {
 	}
 	sops := secrets.SOPS{Binary: sopsBin, Policy: filepath.Join(root, secrets.PolicyFile)}
 	enc := filepath.Join(root, "secrets.tfvars.enc")
+	// secrets.tfvars from the example, with the lines the README says to
+	// fill; the others stay empty (generated).
+	example := readFile(t, filepath.Join(root, "secrets.tfvars.example"))
 	writeSecrets := func(passphrase string) {
 		t.Helper()
+		doc := example
+		for k, v := range map[string]string{
+			"do_token": doToken, "spaces_access_key_id": s3.AccessKey, "spaces_secret_access_key": s3.SecretKey,
+			"state_encryption_passphrase": passphrase, "mailu_relay_host": "[smtp.relay.example]:587",
+			"mailu_relay_username": "relay-user", "mailu_relay_password": "relay-password",
+		} {
+			line := regexp.MustCompile(`(?m)^` + k + `(\s*)= ""`)
+			if !line.MatchString(doc) {
+				t.Fatalf("secrets.tfvars.example has no empty %s line to fill", k)
+			}
+			doc = line.ReplaceAllString(doc, k+`$1= "`+v+`"`)
+		}
 		clear := filepath.Join(t.TempDir(), "secrets.tfvars")
-		doc := strings.Join([]string{
-			`do_token = "` + doToken + `"`,
-			`spaces_access_key_id = "` + s3.AccessKey + `"`,
-			`spaces_secret_access_key = "` + s3.SecretKey + `"`,
-			`state_encryption_passphrase = "` + passphrase + `"`,
-			`mailu_relay_host = "[smtp.relay.example]:587"`,
-			`mailu_relay_username = "relay-user"`,
-			`mailu_relay_password = "relay-password"`,
-		}, "\n") + "\n"
 		if err := os.WriteFile(clear, []byte(doc), 0o600); err != nil {
 			t.Fatal(err)
 		}

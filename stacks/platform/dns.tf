@@ -137,7 +137,9 @@ resource "digitalocean_record" "dns" {
   name     = each.value.name
   ttl      = each.value.ttl
   # SRV "prio weight port host", CAA "flags tag \"value\"", NS "host"; the
-  # API wants host names absolute (trailing dot) and the CAA value bare.
+  # API wants host names absolute (trailing dot), the CAA issue and
+  # issuewild values too (the provider reads them back with a dot: without
+  # one every plan would change them), the iodef URL bare.
   priority = each.value.type == "SRV" ? tonumber(split(" ", each.value.target)[0]) : null
   weight   = each.value.type == "SRV" ? tonumber(split(" ", each.value.target)[1]) : null
   port     = each.value.type == "SRV" ? tonumber(split(" ", each.value.target)[2]) : null
@@ -145,7 +147,7 @@ resource "digitalocean_record" "dns" {
   tag      = each.value.type == "CAA" ? split(" ", each.value.target)[1] : null
   value = (
     each.value.type == "SRV" ? "${split(" ", each.value.target)[3]}." :
-    each.value.type == "CAA" ? trim(join(" ", slice(split(" ", each.value.target), 2, length(split(" ", each.value.target)))), "\"") :
+    each.value.type == "CAA" ? "${trim(join(" ", slice(split(" ", each.value.target), 2, length(split(" ", each.value.target)))), "\"")}${split(" ", each.value.target)[1] == "iodef" ? "" : "."}" :
     "${each.value.target}."
   )
   lifecycle {

@@ -207,6 +207,15 @@ func (s *Server) checkRecord(domain string, self int, rec *godo.DomainRecord) st
 	if rec.Type == "CNAME" && rec.Name == "@" {
 		return "a CNAME record cannot be at the apex (@)"
 	}
+	// Host names, and the issuer of a CAA issue or issuewild, must be
+	// absolute (422 otherwise); the API keeps them without the root's dot,
+	// which the provider adds back when it reads them.
+	if slices.Contains([]string{"CNAME", "MX", "NS", "SRV", "CAA"}, rec.Type) && rec.Tag != "iodef" && rec.Data != "@" {
+		if !strings.HasSuffix(rec.Data, ".") {
+			return fmt.Sprintf("data %q of a %s record must end in a dot (.)", rec.Data, rec.Type)
+		}
+		rec.Data = strings.TrimSuffix(rec.Data, ".")
+	}
 	return ""
 }
 
