@@ -15,7 +15,7 @@ func toolsCmd() *cobra.Command {
 	var noApt bool
 	install := &cobra.Command{
 		Use:   "install [tool...]",
-		Short: "Build the pinned tools and the real OpenTofu providers (tool name \"providers\") into the cache (idempotent) and install Debian packages",
+		Short: "Build the pinned tools, the real OpenTofu providers (tool name \"providers\") and Renovate (\"renovate\", from npm) into the cache (idempotent) and install Debian packages",
 		RunE: func(c *cobra.Command, args []string) error {
 			root, err := repo.FromWD()
 			if err != nil {
@@ -27,13 +27,19 @@ func toolsCmd() *cobra.Command {
 				}
 			}
 			in := toolchain.Installer{RepoRoot: root, Out: c.OutOrStdout()}
-			tools := slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "providers" })
-			if len(args) == 0 || len(tools) > 0 {
-				if err := in.Install(c.Context(), tools...); err != nil {
+			all := len(args) == 0
+			goTools := slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "providers" || a == "renovate" })
+			if all || len(goTools) > 0 {
+				if err := in.Install(c.Context(), goTools...); err != nil {
 					return err
 				}
 			}
-			if len(args) > 0 && len(tools) == len(args) {
+			if all || slices.Contains(args, "renovate") {
+				if err := in.InstallNPM(c.Context()); err != nil {
+					return err
+				}
+			}
+			if !all && !slices.Contains(args, "providers") {
 				return nil
 			}
 			shared, err := toolchain.SharedDir(root)
