@@ -3,6 +3,7 @@
 # image stays on v0.20.0, the last release with it (see README.md: why not
 # the community webhook, and when to move).
 locals {
+  # renovate: datasource=docker depName=registry.k8s.io/external-dns/external-dns
   external_dns_image_tag = "v0.20.0"
   # The record types external-dns manages: those its v0.20.0 DigitalOcean
   # provider writes correctly. It knows SRV and NS but sends an SRV's

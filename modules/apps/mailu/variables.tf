@@ -10,6 +10,7 @@ variable "chart" {
 variable "mailu_version" {
   description = "Tag of every Mailu image (ghcr.io/mailu/*): the chart's appVersion, written out so that an upgrade is a visible change."
   type        = string
+  # renovate: datasource=docker depName=ghcr.io/mailu/admin versioning=regex:^(?<major>\d+)\.(?<minor>\d+)\.(?<patch>\d+)$
   default     = "2024.06.52"
   validation {
     condition     = can(regex("^[0-9]{4}\\.[0-9]{2}\\.[0-9]+$", var.mailu_version))
