@@ -153,7 +153,7 @@ func TestProdOnRealProviders(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, took := run("apply", "-auto-approve", "-no-color")
-	t.Logf("apply (cluster, then platform): exit %d in %s: %s", code, took, strings.Join(summaries(out, "Apply complete!"), "; "))
+	t.Logf("apply: exit %d in %s: %s; %s", code, took, stackTimes(out), strings.Join(summaries(out, "Apply complete!"), "; "))
 	if code != 0 {
 		t.Fatalf("prod apply: exit %d\n%s", code, out)
 	}
@@ -168,7 +168,7 @@ func TestProdOnRealProviders(t *testing.T) {
 	checkProdObjects(t, ctx, c, api)
 
 	code, out, took = run("plan", "-no-color", "-detailed-exitcode")
-	t.Logf("plan after apply: exit %d in %s", code, took)
+	t.Logf("plan after apply: exit %d in %s: %s", code, took, stackTimes(out))
 	if code != 0 || strings.Count(out, "No changes.") != 2 {
 		t.Errorf("the plan after the apply is not empty for both stacks (exit %d):\n%s", code, out)
 	}
@@ -195,7 +195,7 @@ func TestProdOnRealProviders(t *testing.T) {
 	writeSecrets("the-team-passphrase-0123")
 
 	code, out, took = run("destroy", "-auto-approve", "-no-color")
-	t.Logf("destroy (platform, then cluster): exit %d in %s: %s", code, took, strings.Join(summaries(out, "Destroy complete!"), "; "))
+	t.Logf("destroy: exit %d in %s: %s; %s", code, took, stackTimes(out), strings.Join(summaries(out, "Destroy complete!"), "; "))
 	if code != 0 {
 		t.Fatalf("prod destroy: exit %d\n%s", code, out)
 	}
@@ -267,6 +267,17 @@ func summaries(out, prefix string) []string {
 		}
 	}
 	return s
+}
+
+// stackTimes are the wrapper's "<env>/<stack>: <action> done in" lines.
+func stackTimes(out string) string {
+	var s []string
+	for _, l := range summaries(out, "tofu-secrets: ") {
+		if strings.Contains(l, " done in ") {
+			s = append(s, strings.TrimPrefix(l, "tofu-secrets: "))
+		}
+	}
+	return strings.Join(s, ", ")
 }
 
 // caData is a kubeconfig cluster's CA, inline or from its file.

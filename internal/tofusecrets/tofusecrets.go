@@ -154,9 +154,11 @@ func (c Config) Run(ctx context.Context) error {
 		if sig := fw.received(); sig != nil {
 			return interrupted(sig, s)
 		}
+		began := time.Now()
 		if err := c.runStack(env, s, clear, state, fw); err != nil {
 			return err
 		}
+		fmt.Fprintf(c.Stderr, "tofu-secrets: %s/%s: %s done in %s\n", env, s, c.Action, time.Since(began).Round(time.Second))
 	}
 	if env == "dev" && c.Action == "apply" {
 		return c.printHosts()

@@ -115,7 +115,7 @@ variable "victorialogs_plugin_version" {
   description = "Version of the VictoriaLogs data source plugin Grafana installs at start (victoriametrics-logs-datasource, from grafana.com)."
   type        = string
   # renovate: datasource=github-releases depName=VictoriaMetrics/victorialogs-datasource extractVersion=^v(?<version>.+)$
-  default     = "0.30.1"
+  default = "0.30.1"
   validation {
     condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.victorialogs_plugin_version))
     error_message = "victorialogs_plugin_version must be an exact version such as 0.30.1."

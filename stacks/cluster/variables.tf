@@ -129,7 +129,7 @@ variable "kubernetes_minor" {
   description = "Kubernetes minor version (for example 1.34); the newest patch of it is resolved through digitalocean_kubernetes_versions, and auto-upgrade keeps patches current."
   type        = string
   # renovate: datasource=github-releases depName=kubernetes/kubernetes versioning=regex:^(?<major>\d+)\.(?<minor>\d+)$ extractVersion=^v(?<version>\d+\.\d+)\.0$
-  default     = "1.34"
+  default = "1.34"
   validation {
     condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_minor))
     error_message = "kubernetes_minor must look like 1.34 (major.minor, no patch)."

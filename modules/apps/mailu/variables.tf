@@ -11,7 +11,7 @@ variable "mailu_version" {
   description = "Tag of every Mailu image (ghcr.io/mailu/*): the chart's appVersion, written out so that an upgrade is a visible change."
   type        = string
   # renovate: datasource=docker depName=ghcr.io/mailu/admin versioning=regex:^(?<major>\d+)\.(?<minor>\d+)\.(?<patch>\d+)$
-  default     = "2024.06.52"
+  default = "2024.06.52"
   validation {
     condition     = can(regex("^[0-9]{4}\\.[0-9]{2}\\.[0-9]+$", var.mailu_version))
     error_message = "mailu_version must be a Mailu release tag such as 2024.06.52 (never master or latest)."

@@ -51,7 +51,7 @@ variable "image_tag" {
   description = "Tag of docker.n8n.io/n8nio/n8n, an exact 2.x release: the chart's own default (stable) moves, and n8n 3 changes the data layout (binaryData renamed to storage) that chart 1.11.0 was written for."
   type        = string
   # renovate: datasource=docker depName=docker.n8n.io/n8nio/n8n
-  default     = "2.42.6"
+  default = "2.42.6"
   validation {
     condition     = can(regex("^2\\.[0-9]+\\.[0-9]+$", var.image_tag))
     error_message = "image_tag must be an exact n8n 2.x release such as 2.42.6 (never stable, latest or a 3.x tag with chart 1.11.0)."

@@ -80,7 +80,7 @@ variable "image_tag" {
   description = "Tag of the official image docker.io/library/nextcloud: the chart's appVersion with its default apache flavor (34.0.1-apache for chart 9.2.4). Apache variant only: the module serves PHP from Apache in the same container (no nginx sidecar). Nextcloud upgrades one major version at a time."
   type        = string
   # renovate: datasource=docker depName=docker.io/library/nextcloud
-  default     = "34.0.1-apache"
+  default = "34.0.1-apache"
   validation {
     condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+-apache$", var.image_tag))
     error_message = "image_tag must be an exact apache release of the official image, such as 34.0.1-apache (never latest, stable or an fpm tag)."
