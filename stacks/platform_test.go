@@ -62,6 +62,7 @@ var sopsVars = []string{
 	"mailu_dkim_private_key=-----BEGIN PRIVATE KEY-----\nMIIEtest\n-----END PRIVATE KEY-----\n",
 	`mariadb_app_credentials={ wordpress = { database = "wordpress", user = "wordpress", password = "wordpress-password-0123" } }`,
 	"n8n_encryption_key=n8n-encryption-key-0123456789abcdef0123",
+	"alert_heartbeat_url=https://hc-ping.example/0123456789",
 	"crm_app_secret=crm-app-secret-0123456789abcdef0123456",
 	"analytics_app_secret=analytics-app-secret-0123456789abcdef",
 	`wordpress_salts={ AUTH_KEY = "auth-key-0123456789abcdef0123456789", SECURE_AUTH_KEY = "secure-auth-key-0123456789abcdef0123", LOGGED_IN_KEY = "logged-in-key-0123456789abcdef012345", NONCE_KEY = "nonce-key-0123456789abcdef0123456789", AUTH_SALT = "auth-salt-0123456789abcdef0123456789", SECURE_AUTH_SALT = "secure-auth-salt-0123456789abcdef0123", LOGGED_IN_SALT = "logged-in-salt-0123456789abcdef012345", NONCE_SALT = "nonce-salt-0123456789abcdef012345678" }`,
@@ -112,6 +113,9 @@ func TestPlatformPlanChecks(t *testing.T) {
 			}
 			t.Run("render", func(t *testing.T) { renderReleases(t, renderer, repoDir, apis, p, pe.allKnown) })
 			t.Run("policies", func(t *testing.T) { reportProblems(t, planscan.CheckPolicies(charts, p)) })
+			// Alertmanager receives real alerts once, in the plan with
+			// every secret (its heartbeat URL among them).
+			t.Run("alerts", func(t *testing.T) { checkAlerts(t, p, pe.allKnown, pe.allKnown) })
 			t.Run("api-server", func(t *testing.T) { checkManifestsOnAPIServer(ctx, t, c, p) })
 		})
 	}

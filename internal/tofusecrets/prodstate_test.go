@@ -96,6 +96,11 @@ func TestProdOnRealProviders(t *testing.T) {
 			}
 			doc = line.ReplaceAllString(doc, k+`$1= "`+v+`"`)
 		}
+		alerts := regexp.MustCompile(`(?m)^alert_email = \[\]`)
+		if !alerts.MatchString(doc) {
+			t.Fatal("secrets.tfvars.example has no empty alert_email line to fill")
+		}
+		doc = alerts.ReplaceAllString(doc, `alert_email = ["ops@example.com"]`)
 		clear := filepath.Join(t.TempDir(), "secrets.tfvars")
 		if err := os.WriteFile(clear, []byte(doc), 0o600); err != nil {
 			t.Fatal(err)

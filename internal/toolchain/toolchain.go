@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,10 @@ type Tool struct {
 	// ModuleFiles are data files of Module (paths inside it) installed
 	// into ShareDir/<Name>, for tools that need their upstream's data.
 	ModuleFiles []string
+	// Overlay replaces files of Module (paths inside it) with files of
+	// tools/<Name> in a copy of the module that the build uses, for a
+	// published module that does not build as it is.
+	Overlay map[string]string
 }
 
 // ldflags are the linker flags of a build at version.
@@ -68,6 +73,12 @@ func kubeVersionLDFlags(version string) string {
 	return strings.Join(flags, " ")
 }
 
+// prometheusVersionLDFlags stamps the version the Prometheus tools print
+// (prometheus/common/version); Prometheus 3.x is published as module v0.3xx.
+func prometheusVersionLDFlags(version string) string {
+	return "-X github.com/prometheus/common/version.Version=" + strings.TrimPrefix(version, "v")
+}
+
 // Tools returns the pinned tool set, in build order (fast ones first).
 func Tools() []Tool {
 	return []Tool{
@@ -78,6 +89,16 @@ func Tools() []Tool {
 			// Without it the binary reports itself as a -dev build.
 			LDFlags: "-X github.com/opentofu/opentofu/version.dev=no"},
 		{Name: "versitygw", Module: "github.com/versity/versitygw", Binaries: map[string]string{"versitygw": "github.com/versity/versitygw/cmd/versitygw"}},
+		// Alertmanager and amtool check the rendered Alertmanager
+		// configuration and deliver test alerts; promtool runs the alert
+		// rules' unit tests. Their versions are those the chart deploys.
+		{Name: "alertmanager", Module: "github.com/prometheus/alertmanager", VersionLDFlags: prometheusVersionLDFlags, Binaries: map[string]string{
+			"alertmanager": "github.com/prometheus/alertmanager/cmd/alertmanager",
+			"amtool":       "github.com/prometheus/alertmanager/cmd/amtool",
+		}, Overlay: map[string]string{"ui/web.go": "noui.go.txt"}},
+		{Name: "prometheus", Module: "github.com/prometheus/prometheus", VersionLDFlags: prometheusVersionLDFlags, Binaries: map[string]string{
+			"promtool": "github.com/prometheus/prometheus/cmd/promtool",
+		}},
 		{Name: "etcd", Module: "go.etcd.io/etcd/server/v3", Binaries: map[string]string{"etcd": "go.etcd.io/etcd/server/v3"}},
 		{Name: "kube", Module: "k8s.io/kubernetes", VersionLDFlags: kubeVersionLDFlags, Binaries: map[string]string{
 			"kube-apiserver":          "k8s.io/kubernetes/cmd/kube-apiserver",
@@ -172,6 +193,14 @@ func (t Tool) stamp(repoRoot, version string) (string, error) {
 	}
 	h.Write([]byte(t.ldflags(version)))
 	h.Write([]byte(strings.Join(t.ModuleFiles, "\n")))
+	for _, f := range slices.Sorted(maps.Keys(t.Overlay)) {
+		data, err := os.ReadFile(filepath.Join(repoRoot, "tools", t.Name, t.Overlay[f]))
+		if err != nil {
+			return "", fmt.Errorf("read overlay of %s: %w", t.Name, err)
+		}
+		h.Write([]byte(f))
+		h.Write(data)
+	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
@@ -302,8 +331,66 @@ func (in Installer) build(ctx context.Context, t Tool, version, pkg, out string,
 	if f := t.ldflags(version); f != "" {
 		args = append(args, "-ldflags", f)
 	}
+	if len(t.Overlay) > 0 {
+		modFile, err := in.patchedModFile(ctx, t, filepath.Join(filepath.Dir(out), "patched-"+filepath.Base(out)))
+		if err != nil {
+			return err
+		}
+		args = append(args, "-modfile", modFile)
+	}
 	what := fmt.Sprintf("%s %s (%s) in tools/%s", t.Name, version, pkg, t.Name)
 	return in.goBuild(ctx, filepath.Join(in.RepoRoot, "tools", t.Name), what, append(args, pkg), start)
+}
+
+// patchedModFile prepares the build of a tool with Overlay: Go refuses
+// overlays inside the module cache, so the module is copied into dir, the
+// files replaced there, and a copy of tools/<Name>/go.mod points the module
+// at that copy (returned, for -modfile).
+func (in Installer) patchedModFile(ctx context.Context, t Tool, dir string) (string, error) {
+	toolDir := filepath.Join(in.RepoRoot, "tools", t.Name)
+	// go mod download prints the module's directory, fetching it first on
+	// a machine whose module cache is empty.
+	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", t.Module)
+	cmd.Dir = toolDir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly")
+	out, err := cmd.Output()
+	var mod struct{ Dir, Error string }
+	if err == nil {
+		err = json.Unmarshal(out, &mod)
+	}
+	if err != nil || mod.Dir == "" {
+		return "", fmt.Errorf("locate %s to patch %s: %v %s", t.Module, t.Name, err, mod.Error)
+	}
+	src := filepath.Join(dir, "src")
+	if err := os.CopyFS(src, os.DirFS(mod.Dir)); err != nil {
+		return "", fmt.Errorf("copy %s to patch %s: %w", t.Module, t.Name, err)
+	}
+	for f, with := range t.Overlay {
+		data, err := os.ReadFile(filepath.Join(toolDir, with))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(src, f), data, 0o644)
+		}
+		if err != nil {
+			return "", fmt.Errorf("patch %s of %s: %w", f, t.Name, err)
+		}
+	}
+	gomod, err := os.ReadFile(filepath.Join(toolDir, "go.mod"))
+	if err != nil {
+		return "", fmt.Errorf("read pin of %s: %w", t.Name, err)
+	}
+	gosum, err := os.ReadFile(filepath.Join(toolDir, "go.sum"))
+	if err != nil {
+		return "", fmt.Errorf("read pin of %s: %w", t.Name, err)
+	}
+	modFile := filepath.Join(dir, "go.mod")
+	gomod = fmt.Appendf(gomod, "\nreplace %s => %s\n", t.Module, src)
+	if err := os.WriteFile(modFile, gomod, 0o644); err != nil {
+		return "", fmt.Errorf("write build go.mod of %s: %w", t.Name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), gosum, 0o644); err != nil {
+		return "", fmt.Errorf("write build go.sum of %s: %w", t.Name, err)
+	}
+	return modFile, nil
 }
 
 // goBuild runs `go <args>` in dir, printing a heartbeat while it runs.

@@ -9,7 +9,7 @@ locals {
       image         = "docker.io/library/postgres:17.7"
       image_pattern = "^[a-z0-9./-]*postgres:17\\.[0-9]+(-[a-z]+)?$"
       image_rule    = "an official postgres image pinned to a 17.x patch release (for example docker.io/library/postgres:17.7): the data directory and the dumps are PostgreSQL 17"
-      scripts       = ["init.sh", "init.sql", "backup.sh", "restore-check.sh"]
+      scripts       = ["init.sh", "init.sql", "backup.sh", "restore-check.sh", "restore.sh", "pg-lib.sh"]
       # Small-node settings; the rest are PostgreSQL's defaults.
       # shared_buffers follows the memory limit / 4.
       args = [

@@ -173,6 +173,8 @@ resource "helm_release" "kube_prometheus_stack" {
           }
         }
         resources = local.res.alertmanager
+        # notifications.tf writes the configuration Secret.
+        useExistingSecret = true
       }
     }
 
@@ -229,7 +231,7 @@ resource "helm_release" "kube_prometheus_stack" {
     }
   })]
 
-  depends_on = [kubectl_manifest.namespace, kubectl_manifest.grafana_admin]
+  depends_on = [kubectl_manifest.namespace, kubectl_manifest.grafana_admin, kubectl_manifest.alertmanager_config]
 }
 
 # Logs: VictoriaLogs, single server, in the logging role's namespace (infra).

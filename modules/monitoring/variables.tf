@@ -211,3 +211,52 @@ variable "pvc_usage_ratio" {
     error_message = "pvc_usage_ratio must be a fraction between 0 and 1, for example 0.8."
   }
 }
+
+variable "alert_email" {
+  description = "Where alerts go: the operators' addresses (a list, usually one shared mailbox). Empty: alerts stay in Alertmanager, seen by nobody (the stack refuses it in prod)."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for a in var.alert_email : can(regex("^[^@\\s]+@[a-z0-9]([a-z0-9.-]*[a-z0-9])?\\.[a-z]{2,}$", a))])
+    error_message = "alert_email must hold plain addresses such as ops@fullfrontend.be (lower-case domain, no display name)."
+  }
+}
+
+variable "smtp" {
+  description = "How Alertmanager sends mail: the platform's outbound relay (host:port with STARTTLS, as Mailu uses it), its login, and the sender address. Null: no mail can leave, so alert_email must be empty."
+  type = object({
+    smarthost = string
+    username  = string
+    password  = string
+    from      = string
+  })
+  default   = null
+  sensitive = true
+}
+
+variable "heartbeat_url" {
+  description = "Dead man's switch: an external check URL (Healthchecks.io, Cronitor, Better Stack…) that Alertmanager calls every few minutes with the always-firing Watchdog alert; the service mails you when the calls stop. Empty: off."
+  type        = string
+  default     = ""
+  sensitive   = true
+  validation {
+    condition     = var.heartbeat_url == "" || can(regex("^https://[^\\s]+$", var.heartbeat_url))
+    error_message = "heartbeat_url must be an https:// URL (the check's ping address given by the heartbeat service)."
+  }
+}
+
+variable "digest_utc_hour" {
+  description = "Hour (UTC, 0-23) of the daily mail that lists the warnings. UTC because Alertmanager's image has no time zone data: 7 is 8:00 in Brussels in winter, 9:00 in summer."
+  type        = number
+  default     = 7
+  validation {
+    condition     = var.digest_utc_hour >= 0 && var.digest_utc_hour <= 23 && floor(var.digest_utc_hour) == var.digest_utc_hour
+    error_message = "digest_utc_hour must be a whole hour between 0 and 23."
+  }
+}
+
+variable "require_alert_email" {
+  description = "Refuse a plan without alert_email (prod)."
+  type        = bool
+  default     = false
+}

@@ -13,6 +13,23 @@ module "monitoring" {
   grafana_host           = "grafana.${module.env.root_domain}"
   ingress                = module.k8s_config.ingress
   grafana_admin_password = var.grafana_admin_password
+  # Alerts leave through Mailu's outbound relay, logged in as Mailu is.
+  alert_email         = var.alert_email
+  require_alert_email = module.env.is_prod
+  heartbeat_url       = var.alert_heartbeat_url
+  smtp = local.relay_smarthost == "" ? null : {
+    smarthost = local.relay_smarthost
+    username  = var.mailu_relay_username
+    password  = var.mailu_relay_password
+    from      = "alertmanager@${module.env.root_domain}"
+  }
   # The infra namespace (logs), Traefik and the ClusterIssuers come first.
   depends_on = [module.k8s_config]
+}
+
+locals {
+  # Postfix's relayhost form ([host]:port, port 25 when absent) as
+  # Alertmanager's host:port.
+  relay_parts     = var.mailu_relay_host == "" ? null : regex("^\\[?([^]:[]+)\\]?(?::([0-9]+))?$", var.mailu_relay_host)
+  relay_smarthost = local.relay_parts == null ? "" : "${local.relay_parts[0]}:${coalesce(local.relay_parts[1], "25")}"
 }

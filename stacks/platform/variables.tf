@@ -532,3 +532,16 @@ variable "dns_extra_records" {
     error_message = "dns_extra_records: ${join(", ", [for k, r in var.dns_extra_records : "${k} (${r.name})" if r.type == "CNAME" && length([for k2, r2 in var.dns_extra_records : k2 if r2.name == r.name]) > 1])}: a name with a CNAME can hold no other record; remove the other entries of that name or replace the CNAME by A/AAAA records."
   }
 }
+
+variable "alert_email" {
+  description = "Addresses that receive the platform's alerts (README.md, \"Alertes\"): critical ones at once, warnings in a daily digest. Required in prod. Mail leaves through mailu_relay_host with its login."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_heartbeat_url" {
+  description = "Optional dead man's switch (SOPS secrets): the ping URL of an external check (Healthchecks.io, Cronitor, Better Stack) that Alertmanager calls every five minutes; the service warns you when the calls stop, that is when the cluster or its monitoring is down. Empty: off."
+  type        = string
+  sensitive   = true
+  default     = ""
+}

@@ -119,9 +119,42 @@ latest_complete() {
 	return 1
 }
 
-# fetch_verified PREFIX DIR: downloads a complete run and verifies the
-# manifest's hash of SHA256SUMS and every file's checksum.
-fetch_verified() {
+# complete_runs ENGINE: every run that has a manifest, newest first, one
+# prefix per line.
+complete_runs() {
+	for d in $(s3_ls "db/$1/" | grep '/$' | LC_ALL=C sort -r); do
+		for r in $(s3_ls "db/$1/$d" | grep '/$' | LC_ALL=C sort -r); do
+			if s3_ls "db/$1/$d$r" | grep -qx manifest; then
+				printf 'db/%s/%s%s\n' "$1" "$d" "${r%/}"
+			fi
+		done
+	done
+}
+
+# pick_run ENGINE [RUN]: prints RUN (db/<engine>/<YYYY-MM-DD>/<HHMMSS>Z)
+# if it is complete, else the newest complete run; fails naming the
+# complete runs when RUN is not one of them.
+pick_run() {
+	if [ -z "${2:-}" ]; then
+		latest_complete "$1" || die "no complete backup under $(s3_url "db/$1/")"
+		return
+	fi
+	case $2 in
+	db/"$1"/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]/[0-9][0-9][0-9][0-9][0-9][0-9]Z) ;;
+	*) die "backup $2: want db/$1/<YYYY-MM-DD>/<HHMMSS>Z" ;;
+	esac
+	if s3_ls "$2/" | grep -qx manifest; then
+		printf '%s' "$2"
+		return
+	fi
+	runs=$(complete_runs "$1" | head -n 10 | sed 's/^/  /')
+	die "backup $2 has no manifest (incomplete, running, or absent): refusing it. Complete backups, newest first:
+${runs:-  none}"
+}
+
+# fetch_manifest PREFIX DIR: downloads the manifest and SHA256SUMS of a
+# complete run and checks the manifest's hash of SHA256SUMS.
+fetch_manifest() {
 	mkdir -p "$2"
 	s3_get "$1/manifest" "$2/manifest"
 	s3_get "$1/SHA256SUMS" "$2/SHA256SUMS"
@@ -131,6 +164,24 @@ fetch_verified() {
 	if [ -z "$want" ] || [ "$want" != "$got" ]; then
 		die "$1/SHA256SUMS does not match the manifest"
 	fi
+}
+
+# fetch_file PREFIX DIR FILE: after fetch_manifest, downloads FILE and
+# checks it against SHA256SUMS.
+fetch_file() {
+	grep -q "^[0-9a-f]\{64\}  $3\$" "$2/SHA256SUMS" || die "$1/SHA256SUMS does not list $3"
+	s3_get "$1/$3" "$2/$3"
+	(cd "$2" && grep "  $3\$" SHA256SUMS | sha256sum -c --quiet -) >&2 || die "checksum mismatch: $1/$3 is not the file the backup wrote"
+	log "checksums verified for $1/$3"
+}
+
+# sum_rows FILE: total of the second column of "table<TAB>rows" lines.
+sum_rows() { awk -F '\t' '{ s += $2 } END { printf "%d", s }' "$1"; }
+
+# fetch_verified PREFIX DIR: downloads a complete run and verifies the
+# manifest's hash of SHA256SUMS and every file's checksum.
+fetch_verified() {
+	fetch_manifest "$1" "$2"
 	sed 's/^[0-9a-f]*  //' "$2/SHA256SUMS" >"$2/.files"
 	while IFS= read -r f; do
 		case $f in */* | .* | '') die "$1/SHA256SUMS names an unexpected file: $f" ;; esac

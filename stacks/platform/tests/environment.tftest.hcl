@@ -29,6 +29,8 @@ variables {
   mailu_relay_host     = "[smtp.relay.example]:587"
   mailu_relay_username = "test-relay-user"
   mailu_relay_password = "test-relay-password"
+  # nor without somewhere to send its alerts.
+  alert_email = ["ops@example.com"]
 }
 
 run "prod_defaults" {

@@ -111,7 +111,7 @@ for db in $databases; do
 $(head -n 40 "$work/$db.diff")"
 	fi
 	tables=$(wc -l <"$work/$db.rows.dump")
-	rows=$(awk -F '\t' '{ s += $2 } END { printf "%d", s }' "$work/$db.rows.dump")
+	rows=$(sum_rows "$work/$db.rows.dump")
 	metric fullfrontend_db_restore_check_tables "engine=\"$engine\",database=\"$db\"" "$tables"
 	metric fullfrontend_db_restore_check_rows "engine=\"$engine\",database=\"$db\"" "$rows"
 

@@ -23,6 +23,8 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # modules/database/files.
 # shellcheck source=SCRIPTDIR/../db-lib.sh
 . "${DB_LIB_DIR:-$here}/db-lib.sh"
+# shellcheck source=SCRIPTDIR/pg-lib.sh
+. "$here/pg-lib.sh"
 
 engine=postgres
 s3_setup
@@ -83,13 +85,6 @@ catalog_counts_sql="SELECT count(*) FILTER (WHERE relkind IN ('r', 'p')), count(
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')"
-# One line per plain table, "schema.table<TAB>rows", names quoted the way
-# pg_dump quotes them in COPY statements.
-catalog_rows_sql="SELECT format('SELECT %L || E''\\t'' || count(*) FROM %I.%I;', format('%I.%I', n.nspname, c.relname), n.nspname, c.relname)
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')"
-
 failures=0
 fail() {
 	log "restore-check: MISMATCH: $*"
@@ -115,21 +110,14 @@ for db in $databases; do
 	[ "$want" = "$got" ] || fail "$db: dump lists tables|views|matviews $want, restored $got"
 
 	# Rows: the dump's COPY blocks counted line by line vs count(*).
-	pg_restore --data-only -f - "$dump" 2>"$work/$db.err" | awk '
-		BEGIN { id = "([a-z_][a-z0-9_]*|\"([^\"]|\"\")*\")"; re = "^COPY " id "\\." id " " }
-		incopy && $0 == "\\." { printf "%s\t%d\n", name, n; incopy = 0; next }
-		incopy { n++; next }
-		match($0, re) { name = substr($0, 6, RLENGTH - 6); n = 0; incopy = 1 }
-	' | LC_ALL=C sort >"$work/$db.rows.dump"
-	[ -s "$work/$db.err" ] && die "reading the data of $db.dump failed: $(head -c 500 "$work/$db.err")"
-	psql_q -d "$db" -c "$catalog_rows_sql" >"$work/$db.rows.sql" || die "row count query on $db failed"
-	psql_q -d "$db" -f "$work/$db.rows.sql" | LC_ALL=C sort >"$work/$db.rows.restored" || die "row counts on $db failed"
+	pg_dump_rows "$dump" "$work/$db.rows.dump"
+	pg_table_rows "$db" "$work/$db.rows.restored"
 	if ! diff -u "$work/$db.rows.dump" "$work/$db.rows.restored" >"$work/$db.diff"; then
 		fail "$db: row counts differ (dump vs restored):
 $(head -n 40 "$work/$db.diff")"
 	fi
 	tables=$(wc -l <"$work/$db.rows.dump")
-	rows=$(awk -F '\t' '{ s += $2 } END { printf "%d", s }' "$work/$db.rows.dump")
+	rows=$(sum_rows "$work/$db.rows.dump")
 	metric fullfrontend_db_restore_check_tables "engine=\"$engine\",database=\"$db\"" "$tables"
 	metric fullfrontend_db_restore_check_rows "engine=\"$engine\",database=\"$db\"" "$rows"
 

@@ -1,0 +1,200 @@
+package dbtest
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"fullfrontend.be/infra/internal/testsupport/s3test"
+)
+
+// restoreEngine is what the restore tests share between the engines: how to
+// run restore.sh, read the live data, and break a run.
+type restoreEngine struct {
+	name     string
+	dump     string                        // the database's file in a run
+	count    func(t *testing.T) string     // rows of the table the tests change
+	change   func(t *testing.T)            // a write by the app after the backup
+	dbs      func(t *testing.T) []string   // databases of the server
+	leftover func(t *testing.T, db string) // what an interrupted restore leaves
+}
+
+var resultRe = regexp.MustCompile(`restore: result=(\S+) database=(\S+) run=(\S+)(?: tables=(\d+) rows=(\d+))?(?: kept=(\S+))?`)
+
+// restoreResult is the last "restore: result=…" line: result, kept copy.
+func restoreResult(t *testing.T, r Result) (string, string) {
+	t.Helper()
+	m := resultRe.FindAllStringSubmatch(r.Stderr, -1)
+	if len(m) == 0 {
+		return "", ""
+	}
+	last := m[len(m)-1]
+	return last[1], last[6]
+}
+
+// testRestore runs restore.sh of e against a backup the engine's own
+// backup.sh made of the live server, for the database db whose table the
+// tests change.
+func testRestore(t *testing.T, e restoreEngine, db string, restore func(extra []string, args ...string) Result, bucket *Bucket, run string) {
+	before := e.count(t)
+	e.change(t)
+	changed := e.count(t)
+	if changed == before {
+		t.Fatalf("the change did not change the row count (%s)", before)
+	}
+	mustFail := func(t *testing.T, r Result, want string) {
+		t.Helper()
+		if r.Code == 0 || !strings.Contains(r.Stderr, want) {
+			t.Fatalf("restore.sh should fail saying %q: %s", want, r)
+		}
+		if got := e.count(t); got != changed {
+			t.Fatalf("a failed restore changed the live database: %s rows, was %s", got, changed)
+		}
+	}
+
+	t.Run("dry run changes nothing", func(t *testing.T) {
+		r := restore([]string{"RESTORE_DRY_RUN=1"}, db)
+		if res, _ := restoreResult(t, r); r.Code != 0 || res != "dry-run" {
+			t.Fatalf("dry run: %s", r)
+		}
+		if got := e.count(t); got != changed {
+			t.Fatalf("dry run changed the live database: %s rows, was %s", got, changed)
+		}
+	})
+	t.Run("run without a manifest is refused, naming the complete ones", func(t *testing.T) {
+		partial := "db/" + e.name + "/2026-01-01/000000Z"
+		bucket.Put(t, partial+"/"+e.dump, bucket.Get(t, run+"/"+e.dump))
+		t.Cleanup(func() { bucket.Delete(t, partial+"/") })
+		r := restore(nil, db, partial)
+		mustFail(t, r, "has no manifest")
+		if !strings.Contains(r.Stderr, run) {
+			t.Errorf("the refusal does not list the complete run %s: %s", run, r)
+		}
+	})
+	t.Run("database not in the backup", func(t *testing.T) {
+		mustFail(t, restore(nil, "nosuchdb"), "holds no database nosuchdb")
+	})
+	t.Run("dump altered after the backup", func(t *testing.T) {
+		altered := run[:strings.LastIndex(run, "/")] + "/999999Z"
+		for _, k := range bucket.Keys(t, run+"/") {
+			data := bucket.Get(t, k)
+			if strings.HasSuffix(k, "/"+e.dump) {
+				data = data[:len(data)/2]
+			}
+			bucket.Put(t, altered+strings.TrimPrefix(k, run), data)
+		}
+		defer bucket.Delete(t, altered+"/")
+		mustFail(t, restore(nil, db), "checksum mismatch")
+	})
+	t.Run("an interrupted restore is done again", func(t *testing.T) {
+		e.leftover(t, db)
+		r := restore(nil, db)
+		if res, kept := restoreResult(t, r); r.Code != 0 || res != "restored" || kept == "" || !strings.Contains(r.Stderr, "left by an interrupted restore") {
+			t.Fatalf("restore after an interrupted one: %s", r)
+		}
+		if got := e.count(t); got != before {
+			t.Fatalf("after the restore: %s rows, want the backup's %s", got, before)
+		}
+	})
+	t.Run("the same backup again changes nothing", func(t *testing.T) {
+		dbs := e.dbs(t)
+		r := restore(nil, db, run)
+		if res, _ := restoreResult(t, r); r.Code != 0 || res != "unchanged" {
+			t.Fatalf("second restore of %s: %s", run, r)
+		}
+		if got := e.dbs(t); strings.Join(got, " ") != strings.Join(dbs, " ") {
+			t.Fatalf("the second restore changed the databases: %v, was %v", got, dbs)
+		}
+	})
+	t.Run("the previous database is kept", func(t *testing.T) {
+		var kept []string
+		for _, d := range e.dbs(t) {
+			if strings.HasPrefix(d, db+"_before_") {
+				kept = append(kept, d)
+			}
+		}
+		if len(kept) != 1 {
+			t.Fatalf("kept copies of %s: %v, want one", db, kept)
+		}
+	})
+}
+
+func TestPostgresRestore(t *testing.T) {
+	Tool(t, "rclone")
+	pg := StartPostgres(t)
+	srv := s3test.Start(t)
+	bucket := NewBucket(t, srv, "backups")
+	seedPostgres(t, pg, t.TempDir())
+	work := t.TempDir()
+	if r := script(t, "postgres", "backup.sh", Account{}, backupEnv(pg.Env(), bucket, work), ""); r.Code != 0 {
+		t.Fatalf("backup.sh: %s", r)
+	}
+	run := bucket.Runs(t, "postgres")[0]
+	psql := func(t *testing.T, db, sql string) string {
+		t.Helper()
+		r := pg.Psql(t, db, sql)
+		if r.Code != 0 {
+			t.Fatalf("psql %s: %s", sql, r)
+		}
+		return strings.TrimSpace(r.Stdout)
+	}
+	e := restoreEngine{
+		name:  "postgres",
+		dump:  "n8n.dump",
+		count: func(t *testing.T) string { return psql(t, "n8n", "SELECT count(*) FROM items") },
+		change: func(t *testing.T) {
+			psql(t, "n8n", "INSERT INTO items (body) SELECT 'after ' || g FROM generate_series(1, 7) g")
+		},
+		dbs: func(t *testing.T) []string {
+			return strings.Fields(psql(t, "postgres", "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1"))
+		},
+		// A real interruption: pg_restore is killed with the script
+		// (SIGKILL, no trap runs) once the schema is in the copy.
+		leftover: func(t *testing.T, db string) {
+			bin := t.TempDir()
+			real := Tool(t, "pg_restore")
+			// Only the restore into the copy (-d), not the reading of
+			// the dump's rows before it.
+			wrapper := "#!/bin/sh\ncase \" $* \" in *\" -d \"*) " + real + ` --section=pre-data "$@"; kill -9 $PPID ;; esac` + "\nexec " + real + ` "$@"` + "\n"
+			if err := os.WriteFile(filepath.Join(bin, "pg_restore"), []byte(wrapper), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			env := append(backupEnv(pg.Env(), bucket, work), "PATH="+bin+":"+DefaultPath())
+			r := script(t, "postgres", "restore.sh", Account{}, env, "", db)
+			if r.Code == 0 {
+				t.Fatalf("the interrupted restore succeeded: %s", r)
+			}
+			if n := psql(t, "postgres", "SELECT count(*) FROM pg_database WHERE datname = '"+db+"__restoring'"); n != "1" {
+				t.Fatalf("the interrupted restore left no %s__restoring: %s", db, r)
+			}
+		},
+	}
+	restore := func(extra []string, args ...string) Result {
+		return script(t, "postgres", "restore.sh", Account{}, append(backupEnv(pg.Env(), bucket, work), extra...), "", args...)
+	}
+	testRestore(t, e, "n8n", restore, bucket, run)
+
+	t.Run("the restored database is the backup's", func(t *testing.T) {
+		if got := psql(t, "n8n", `SELECT count(*) FROM "Weird ""name"" (x)"`); got != "3" {
+			t.Errorf("awkward table: %s rows", got)
+		}
+		if got := psql(t, "n8n", "SELECT count(*) FROM app.events"); got != "500" {
+			t.Errorf("partitioned table: %s rows", got)
+		}
+		if got := psql(t, "postgres", "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'n8n'"); !strings.HasPrefix(got, "fullfrontend-restore run="+run+" sha256=") {
+			t.Errorf("mark of the restored database: %q", got)
+		}
+		// The app's own login still works on it once db ensure has run
+		// (init.sh, as `infra db ensure` runs it).
+		dir := t.TempDir()
+		writeApps(t, dir, app{"n8n", "n8n", "n8n", hostilePasswords[1]})
+		if r := script(t, "postgres", "init.sh", Account{}, pg.Env(), "", dir); r.Code != 0 {
+			t.Fatalf("init.sh after the restore: %s", r)
+		}
+		if r := pg.PsqlAs(t, "n8n", hostilePasswords[1], "n8n", "INSERT INTO items (body) VALUES ('written by the app')"); r.Code != 0 {
+			t.Fatalf("the app cannot write to the restored database: %s", r)
+		}
+	})
+}
