@@ -237,7 +237,7 @@ func TestInvalidInputFailsAtPlan(t *testing.T) {
 		{"WordPress media offload without Spaces keys", platform, []string{"app_env=dev", "wordpress_media_offload=true", "spaces_access_key_id="}, "wordpress media offload is on (wordpress_media_offload.enabled = true) but spaces_access_key_id is empty"},
 		{"prod mail without relay", platform, []string{"app_env=prod", "mailu_relay_host="}, "prod mail needs an outbound relay: DigitalOcean blocks outbound port 25"},
 		{"prod alerts to nobody", platform, []string{"app_env=prod", "alert_email=[]"}, "prod needs somewhere to send alerts: set alert_email"},
-		{"alerts without a relay", platform, []string{"app_env=dev", `alert_email=["ops@example.com"]`}, "alert_email is set but no outbound relay is"},
+		{"alerts without a relay", platform, []string{"app_env=dev", `alert_email=["ops@example.com"]`, "mailu_relay_host="}, "alert_email is set but no outbound relay is"},
 		{"alert address with a display name", platform, []string{"app_env=prod", `alert_email=["Ops <ops@example.com>"]`}, "alert_email must hold plain addresses"},
 		{"mail alias to an unknown user", platform, []string{"app_env=dev", `mail_aliases={ contact = { destinations = ["nobody"] } }`}, "each a local part that is a key of mail_users or a full address"},
 		{"mail user with a plus", platform, []string{"app_env=dev", `mail_users={ "a+b" = {} }`}, "mail_users keys must be lower-case local parts"},

@@ -45,7 +45,7 @@ locals {
       image         = "docker.io/library/mariadb:11.4.8"
       image_pattern = "^[a-z0-9./-]*mariadb:11\\.4\\.[0-9]+(-[a-z]+)?$"
       image_rule    = "an official mariadb image pinned to an 11.4.x patch release (for example docker.io/library/mariadb:11.4.8), the LTS line the data directory belongs to"
-      scripts       = ["init.sh", "init.sql", "backup.sh", "restore-check.sh", "count-rows.awk"]
+      scripts       = ["init.sh", "init.sql", "backup.sh", "restore-check.sh", "restore.sh", "mariadb-lib.sh", "count-rows.awk"]
       # Small-node settings. The data directory is a sub-directory of the
       # volume: a fresh DO volume holds lost+found, which MariaDB would list
       # as a database. The buffer pool follows the memory limit / 3.

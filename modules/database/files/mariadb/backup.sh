@@ -19,17 +19,8 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # modules/database/files.
 # shellcheck source=SCRIPTDIR/../db-lib.sh
 . "${DB_LIB_DIR:-$here}/db-lib.sh"
-
-# conn TOOL ARGS...: runs a client tool against the server, password in the
-# environment only.
-conn() {
-	tool=$1
-	shift
-	if [ -n "${MARIADB_HOST:-}" ]; then
-		set -- --protocol=tcp --host="$MARIADB_HOST" --port="${MARIADB_PORT:-3306}" "$@"
-	fi
-	MYSQL_PWD=${MARIADB_PASSWORD:-} "$tool" --no-defaults --user="${MARIADB_USER:-root}" "$@"
-}
+# shellcheck source=SCRIPTDIR/mariadb-lib.sh
+. "$here/mariadb-lib.sh"
 
 s3_setup
 work=$(mktemp -d "${BACKUP_WORK_DIR:-/tmp}/mariadb-backup.XXXXXX")

@@ -21,6 +21,8 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # modules/database/files.
 # shellcheck source=SCRIPTDIR/../db-lib.sh
 . "${DB_LIB_DIR:-$here}/db-lib.sh"
+# shellcheck source=SCRIPTDIR/mariadb-lib.sh
+. "$here/mariadb-lib.sh"
 
 engine=mariadb
 s3_setup
@@ -100,12 +102,8 @@ for db in $databases; do
 	secs=$(($(date -u +%s) - t0))
 	metric fullfrontend_db_restore_check_restore_seconds "engine=\"$engine\",database=\"$db\"" "$secs"
 
-	gzip -dc "$dump" | awk -f "$here/count-rows.awk" | LC_ALL=C sort >"$work/$db.rows.dump"
-	mdb -e "SELECT CONCAT('SELECT ', QUOTE(TABLE_NAME), ', COUNT(*) FROM \`', REPLACE(TABLE_SCHEMA, '\`', '\`\`'), '\`.\`',
-	        REPLACE(TABLE_NAME, '\`', '\`\`'), '\`;')
-	  FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db' AND TABLE_TYPE = 'BASE TABLE'" >"$work/$db.rows.sql" ||
-		die "table list of $db failed"
-	mdb <"$work/$db.rows.sql" | LC_ALL=C sort >"$work/$db.rows.restored" || die "row counts on $db failed"
+	mdb_dump_rows "$dump" "$work/$db.rows.dump"
+	mdb_table_rows "$db" "$work/$db.rows.restored"
 	if ! diff -u "$work/$db.rows.dump" "$work/$db.rows.restored" >"$work/$db.diff"; then
 		fail "$db: tables or row counts differ (dump vs restored):
 $(head -n 40 "$work/$db.diff")"
