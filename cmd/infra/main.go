@@ -24,7 +24,7 @@ func run() int {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(toolsCmd(), testReportCmd(), ageInitCmd(), sopsEncryptCmd(), tofuSecretsCmd(), checkSecretsCmd(), stateBootstrapCmd(), costCmd(), dbCmd(), migrateCmd(), hostsCmd(), doctorCmd())
+	root.AddCommand(toolsCmd(), testReportCmd(), ageInitCmd(), sopsEncryptCmd(), tofuSecretsCmd(), checkSecretsCmd(), stateBootstrapCmd(), costCmd(), dbCmd(), restoreCmd(), migrateCmd(), hostsCmd(), doctorCmd())
 	// tofu-secrets handles signals itself (it forwards them to OpenTofu);
 	// every other command is cancelled by SIGINT/SIGTERM through the context.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
