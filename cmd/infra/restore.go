@@ -14,8 +14,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/clientcmd"
+
 	"fullfrontend.be/infra/internal/appcatalog"
 	"fullfrontend.be/infra/internal/repo"
+	"fullfrontend.be/infra/internal/velerorestore"
 )
 
 // restoreDBOptions are the flags of `infra restore db`.
@@ -395,6 +399,53 @@ backup and says what would change, without stopping the app.`,
 	db.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then kubectl's default)")
 	db.Flags().StringVar(&o.context, "context", "", "kubeconfig context (default: the current one)")
 	db.Flags().StringVar(&o.kubectl, "kubectl", "", "kubectl binary (default: kubectl from PATH)")
-	restore.AddCommand(db)
+	restore.AddCommand(db, restoreVolumesCmd())
 	return restore
+}
+
+func restoreVolumesCmd() *cobra.Command {
+	o := velerorestore.Options{Poll: 5 * time.Second, Now: time.Now}
+	var kubeconfig, kubeContext string
+	cmd := &cobra.Command{
+		Use:   "volumes <app>",
+		Short: "Restore an app's namespace (volumes and objects) from its newest completed Velero backup",
+		Long: `Creates the Velero Restore of the app's namespace from the newest completed
+backup of its schedule <app>-daily (or --backup NAME, which must have
+completed), follows it to its end and prints what was restored. Fails unless
+the Restore ends Completed.
+
+Velero never overwrites an existing object: a namespace that still has its
+volume claims is refused, since their data would silently not be restored.
+--into NAMESPACE restores beside the app, to look at the backup first; once
+sure, delete the app's namespace and run the command again.`,
+		Example: `  infra restore volumes nextcloud --into nextcloud-restored
+  kubectl delete namespace nextcloud && infra restore volumes nextcloud
+  infra restore volumes wordpress --backup wordpress-daily-20260520030000`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if !appNameRe.MatchString(args[0]) {
+				return fmt.Errorf("app %q: want an app name of modules/environment/apps.yaml", args[0])
+			}
+			o.App = args[0]
+			rules := clientcmd.NewDefaultClientConfigLoadingRules()
+			rules.ExplicitPath = kubeconfig
+			cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
+			if err != nil {
+				return fmt.Errorf("kubeconfig (prod: <repo>/.kube/config, written by doctl): %w", err)
+			}
+			dc, err := dynamic.NewForConfig(cfg)
+			if err != nil {
+				return err
+			}
+			return velerorestore.Run(c.Context(), dc, o, c.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&o.Backup, "backup", "", "the Backup to restore (velero backup get); default: the newest completed one of <app>-daily")
+	cmd.Flags().StringVar(&o.Into, "into", "", "restore into this namespace instead of the app's")
+	cmd.Flags().StringVar(&o.Namespace, "app-namespace", "", "namespace of the app (default: the app's name)")
+	cmd.Flags().StringVar(&o.VeleroNS, "velero-namespace", "infra", "namespace of Velero and its Backups")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 2*time.Hour, "how long to follow the Restore")
+	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+	cmd.Flags().StringVar(&kubeContext, "context", "", "kubeconfig context (default: the current one)")
+	return cmd
 }
