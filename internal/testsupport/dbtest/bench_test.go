@@ -3,6 +3,7 @@ package dbtest
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +18,10 @@ import (
 const benchEnv = "INFRA_BENCH_1GIB"
 
 // TestLargeBackupAndRestore times the real scripts on a generated database
-// of at least 1 GiB per engine: dump + upload (backup.sh) and the verified
-// restore (restore-check.sh), and reports the backup's size.
+// of at least 1 GiB per engine: dump + upload (backup.sh), the verified
+// restore (restore-check.sh), and the restore of `infra restore db`
+// (restore.sh on the live server) against the engine's own tool loading the
+// same dump into the same server; it reports the backup's size.
 func TestLargeBackupAndRestore(t *testing.T) {
 	if os.Getenv(benchEnv) != "1" {
 		t.Skipf("measurement, not a check: set %s=1 to run it", benchEnv)
@@ -29,6 +32,9 @@ func TestLargeBackupAndRestore(t *testing.T) {
 		// own accounting (InnoDB stores them more densely).
 		rows int
 		seed func(t *testing.T, rows int) (conn []string, dbSize func() string)
+		// plain loads the dump file with the engine's own tool, as an
+		// operator would by hand: the baseline of restore.sh.
+		dump, plain string
 	}{
 		{"postgres", "bench:big", 5_000_000, func(t *testing.T, rows int) ([]string, func() string) {
 			pg := StartPostgres(t)
@@ -45,7 +51,7 @@ func TestLargeBackupAndRestore(t *testing.T) {
 			return pg.Env(), func() string {
 				return pg.Psql(t, "bench", "SELECT pg_size_pretty(pg_database_size('bench'))").Stdout
 			}
-		}},
+		}, "bench.dump", `psql -X -q -d postgres -c 'CREATE DATABASE bench_plain' && pg_restore --exit-on-error -d bench_plain "$1"`},
 		{"mariadb", "bench:big", 6_500_000, func(t *testing.T, rows int) ([]string, func() string) {
 			m := StartMariaDB(t)
 			dir := t.TempDir()
@@ -61,7 +67,7 @@ func TestLargeBackupAndRestore(t *testing.T) {
 			return m.Env(), func() string {
 				return m.SQL(t, "", "SELECT CONCAT(ROUND(SUM(data_length+index_length)/1048576), ' MiB') FROM information_schema.tables WHERE table_schema='bench'").Stdout
 			}
-		}},
+		}, "bench.sql.gz", `gzip -dc "$1" | MYSQL_PWD=$MARIADB_PASSWORD mariadb --no-defaults --protocol=tcp --host="$MARIADB_HOST" --port="$MARIADB_PORT" --user="$MARIADB_USER"`},
 	}
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
@@ -96,6 +102,24 @@ func TestLargeBackupAndRestore(t *testing.T) {
 			}
 			t.Logf("%s: dump + checksums + upload %s; backup size %.0f MiB; verified restore %s",
 				e.name, backup.Round(time.Second), float64(size)/(1<<20), restore.Round(time.Second))
+
+			start = time.Now()
+			r = script(t, e.name, "restore.sh", Account{}, backupEnv(conn, bucket, work), "", "bench")
+			if r.Code != 0 || !strings.Contains(r.Stderr, "result=restored") {
+				t.Fatalf("restore.sh: %s", r)
+			}
+			ours := time.Since(start)
+			file := filepath.Join(work, e.dump)
+			if err := os.WriteFile(file, bucket.Get(t, runs[0]+"/"+e.dump), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			start = time.Now()
+			if r := Run(t, Account{}, append(conn, "PATH="+DefaultPath()), "", "/bin/sh", "-c", e.plain, "plain", file); r.Code != 0 {
+				t.Fatalf("%s: %s", e.plain, r)
+			}
+			plain := time.Since(start)
+			t.Logf("%s: infra restore db's restore.sh (download, checksums, restore beside, row counts, swap) %s; the engine's own tool on the same dump %s; ratio %.2f",
+				e.name, ours.Round(time.Second), plain.Round(time.Second), ours.Seconds()/plain.Seconds())
 		})
 	}
 }
