@@ -22,7 +22,9 @@ func CheckPolicies(chartsDir string, p *Plan) []Problem {
 		out = append(out, UnpinnedImagesInRelease(r)...)
 		out = append(out, MissingResourcesInRelease(chartsDir, r)...)
 	}
-	for _, m := range append(slices.Clone(p.Manifests), p.Rendered...) {
+	all := append(slices.Clone(p.Manifests), p.Rendered...)
+	out = append(out, RollingRWO(all)...)
+	for _, m := range all {
 		out = append(out, BitnamiInManifest(m)...)
 		out = append(out, UnpinnedImagesInManifest(m)...)
 		out = append(out, MissingResourcesInManifest(m)...)

@@ -263,3 +263,49 @@ func TestMissingProbesOfCharts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { wantProblems(t, MissingProbes(tt.m), tt.want...) })
 	}
 }
+
+func TestRollingRWO(t *testing.T) {
+	deployment := func(strategy, claim string) string {
+		s := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n"
+		if strategy != "" {
+			s += "  strategy: {type: " + strategy + "}\n"
+		}
+		s += "  template:\n    spec:\n      containers: [{name: app, image: x:1}]\n      volumes:\n        - {name: cfg, configMap: {name: cfg}}\n"
+		if claim != "" {
+			s += "        - {name: data, persistentVolumeClaim: {claimName: " + claim + "}}\n"
+		}
+		return s
+	}
+	claim := func(name, mode string) string {
+		return "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: " + name + "}\nspec: {accessModes: [" + mode + "]}\n"
+	}
+	tests := []struct {
+		name string
+		objs []string
+		want string
+	}{
+		{"rolling with a ReadWriteOnce claim", []string{deployment("RollingUpdate", "data"), claim("data", "ReadWriteOnce")}, "mounts the ReadWriteOnce claim data but is replaced with RollingUpdate"},
+		{"default strategy, claim made elsewhere", []string{deployment("", "data")}, "RollingUpdate (the default)"},
+		{"Recreate", []string{deployment("Recreate", "data"), claim("data", "ReadWriteOnce")}, ""},
+		{"ReadWriteMany claim", []string{deployment("RollingUpdate", "shared"), claim("shared", "ReadWriteMany")}, ""},
+		{"no claim", []string{deployment("RollingUpdate", "")}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ms []Manifest
+			for _, o := range tt.objs {
+				ms = append(ms, manifest(t, o))
+			}
+			got := RollingRWO(ms)
+			if tt.want == "" {
+				if len(got) != 0 {
+					t.Fatalf("problems: %v", got)
+				}
+				return
+			}
+			if len(got) != 1 || !strings.Contains(got[0].Message, tt.want) {
+				t.Fatalf("problems %v, want one saying %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -109,6 +109,7 @@ func TestLargeBackupAndRestore(t *testing.T) {
 				t.Fatalf("restore.sh: %s", r)
 			}
 			ours := time.Since(start)
+			t.Logf("restore.sh:\n%s", r.Stderr)
 			file := filepath.Join(work, e.dump)
 			if err := os.WriteFile(file, bucket.Get(t, runs[0]+"/"+e.dump), 0o644); err != nil {
 				t.Fatal(err)

@@ -157,7 +157,7 @@ func TestMariaDBBackupAndRestoreCheck(t *testing.T) {
 		t.Fatalf("complete runs after one backup: %v", runs)
 	}
 	run := runs[0]
-	wantKeys := []string{run + "/SHA256SUMS", run + "/manifest", run + "/shop.sql.gz", run + "/users.sql.gz", run + "/wordpress.sql.gz"}
+	wantKeys := []string{run + "/SHA256SUMS", run + "/manifest", run + "/shop.rows", run + "/shop.sql.gz", run + "/users.sql.gz", run + "/wordpress.rows", run + "/wordpress.sql.gz"}
 	if keys := bucket.Keys(t, run+"/"); !reflect.DeepEqual(keys, wantKeys) {
 		t.Fatalf("backup objects %v, want %v", keys, wantKeys)
 	}

@@ -187,7 +187,7 @@ func TestPostgresBackupAndRestoreCheck(t *testing.T) {
 	}
 	run := runs[0]
 	keys := bucket.Keys(t, run+"/")
-	wantKeys := []string{run + "/SHA256SUMS", run + "/crm.dump", run + "/globals.sql.gz", run + "/manifest", run + "/n8n.dump"}
+	wantKeys := []string{run + "/SHA256SUMS", run + "/crm.dump", run + "/crm.rows", run + "/globals.sql.gz", run + "/manifest", run + "/n8n.dump", run + "/n8n.rows"}
 	if !reflect.DeepEqual(keys, wantKeys) {
 		t.Fatalf("backup objects %v, want %v", keys, wantKeys)
 	}

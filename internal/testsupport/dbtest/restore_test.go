@@ -1,6 +1,8 @@
 package dbtest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -87,6 +89,31 @@ func testRestore(t *testing.T, e restoreEngine, db string, restore func(extra []
 		}
 		defer bucket.Delete(t, altered+"/")
 		mustFail(t, restore(nil, db), "checksum mismatch")
+	})
+	t.Run("a backup made before the row files is counted from its dump", func(t *testing.T) {
+		older := run[:strings.LastIndex(run, "/")] + "/000001Z"
+		rowsFile := strings.TrimSuffix(strings.TrimSuffix(e.dump, ".dump"), ".sql.gz") + ".rows"
+		var sums strings.Builder
+		for _, line := range strings.Split(strings.TrimSpace(string(bucket.Get(t, run+"/SHA256SUMS"))), "\n") {
+			if name := line[strings.Index(line, "  ")+2:]; name != rowsFile && !strings.HasSuffix(name, ".rows") {
+				sums.WriteString(line + "\n")
+				bucket.Put(t, older+"/"+name, bucket.Get(t, run+"/"+name))
+			}
+		}
+		sum := sha256.Sum256([]byte(sums.String()))
+		manifest := regexp.MustCompile(`(?m)^sha256sums=.*$`).ReplaceAllString(string(bucket.Get(t, run+"/manifest")), "sha256sums="+hex.EncodeToString(sum[:]))
+		bucket.Put(t, older+"/SHA256SUMS", []byte(sums.String()))
+		bucket.Put(t, older+"/manifest", []byte(manifest))
+		defer bucket.Delete(t, older+"/")
+		recorded := restore([]string{"RESTORE_DRY_RUN=1"}, db, run)
+		counted := restore([]string{"RESTORE_DRY_RUN=1"}, db, older)
+		if res, _ := restoreResult(t, counted); counted.Code != 0 || res != "dry-run" || !strings.Contains(counted.Stderr, "counting the rows of the dump") {
+			t.Fatalf("dry run on a backup without row files: %s", counted)
+		}
+		tables := regexp.MustCompile(`tables=\d+ rows=\d+`)
+		if a, b := tables.FindString(recorded.Stderr), tables.FindString(counted.Stderr); a == "" || a != b {
+			t.Fatalf("rows recorded by the backup (%s) and counted in the dump (%s) differ", a, b)
+		}
 	})
 	t.Run("an interrupted restore is done again", func(t *testing.T) {
 		e.leftover(t, db)

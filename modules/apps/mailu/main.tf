@@ -240,8 +240,11 @@ resource "helm_release" "mailu" {
     }
 
     admin = {
-      resources   = local.resources.admin
-      persistence = { existingClaim = local.pvcs.admin }
+      resources = local.resources.admin
+      # Its volume is ReadWriteOnce (DO block storage): a rolling update's
+      # new pod could never attach it while the old one runs.
+      updateStrategy = { type = "Recreate" }
+      persistence    = { existingClaim = local.pvcs.admin }
       # The DKIM key from OpenTofu (dns.tf), where Mailu reads it
       # (DKIM_PATH /dkim/{domain}.{selector}.key) and hands it to rspamd.
       extraVolumes = [{
@@ -259,8 +262,9 @@ resource "helm_release" "mailu" {
     }
 
     postfix = {
-      resources   = local.resources.postfix
-      persistence = { existingClaim = local.pvcs.queue }
+      resources      = local.resources.postfix
+      updateStrategy = { type = "Recreate" } # ReadWriteOnce volume, as admin
+      persistence    = { existingClaim = local.pvcs.queue }
       # Mailu's default relay networks are the whole pod network (SUBNET):
       # any pod that reached Postfix could send anywhere without a login.
       # Loopback only; front hands Postfix the real client (XCLIENT) and
@@ -269,13 +273,15 @@ resource "helm_release" "mailu" {
     }
 
     dovecot = {
-      resources   = local.resources.dovecot
-      persistence = { existingClaim = local.pvcs.mail }
+      resources      = local.resources.dovecot
+      updateStrategy = { type = "Recreate" } # ReadWriteOnce volume, as admin
+      persistence    = { existingClaim = local.pvcs.mail }
     }
 
     rspamd = {
-      resources   = local.resources.rspamd
-      persistence = { existingClaim = local.pvcs.antispam }
+      resources      = local.resources.rspamd
+      updateStrategy = { type = "Recreate" } # ReadWriteOnce volume, as admin
+      persistence    = { existingClaim = local.pvcs.antispam }
     }
 
     # ClamAV needs 1-2 GiB of memory (its signatures): off, rspamd still
@@ -283,9 +289,10 @@ resource "helm_release" "mailu" {
     clamav = { enabled = false }
 
     webmail = {
-      enabled     = var.webmail
-      resources   = local.resources.webmail
-      persistence = { existingClaim = local.pvcs.webmail }
+      enabled        = var.webmail
+      resources      = local.resources.webmail
+      updateStrategy = { type = "Recreate" } # ReadWriteOnce volume, as admin
+      persistence    = { existingClaim = local.pvcs.webmail }
     }
 
     # Contacts and calendars are Nextcloud's; no external mailboxes to fetch;

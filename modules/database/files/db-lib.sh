@@ -175,6 +175,22 @@ fetch_file() {
 	log "checksums verified for $1/$3"
 }
 
+# dump_rows_of PREFIX DIR DB EXT COUNT OUT: the rows per table the backup
+# recorded for DB (<db>.rows, verified) into OUT, or, for a backup older
+# than those files, COUNT run on the dump (DIR/DB.EXT).
+dump_rows_of() {
+	if grep -q "^[0-9a-f]\{64\}  $3\.rows\$" "$2/SHA256SUMS"; then
+		fetch_file "$1" "$2" "$3.rows"
+		cp "$2/$3.rows" "$6"
+	else
+		log "restore: $1 has no $3.rows (older backup): counting the rows of the dump"
+		"$5" "$2/$3.$4" "$6"
+	fi
+}
+
+# listed_sum DIR FILE: FILE's checksum in DIR/SHA256SUMS.
+listed_sum() { sed -n "s/^\([0-9a-f]\{64\}\)  $2\$/\1/p" "$1/SHA256SUMS"; }
+
 # sum_rows FILE: total of the second column of "table<TAB>rows" lines.
 sum_rows() { awk -F '\t' '{ s += $2 } END { printf "%d", s }' "$1"; }
 

@@ -50,7 +50,10 @@ while IFS= read -r db; do
 	tail -n 1 "$work/$db.sql" | grep -q '^-- Dump completed' || die "dump of $db is incomplete"
 	gzip -6 "$work/$db.sql" || die "gzip of $db failed"
 	log "backup: dumped $db ($(wc -c <"$work/$db.sql.gz") bytes compressed, $(($(date -u +%s) - t0)) s)"
-	files="$files $db.sql.gz"
+	# What restore.sh checks a restore against: each table's rows, counted
+	# in the dump itself.
+	mdb_dump_rows "$work/$db.sql.gz" "$work/$db.rows"
+	files="$files $db.sql.gz $db.rows"
 	databases="${databases:+$databases }$db"
 done <"$work/.databases"
 

@@ -61,10 +61,10 @@ dump=$work/in/$db.sql.gz
 fetch_file "$run" "$work/in" "$db.sql.gz"
 gzip -t "$dump" 2>"$work/gzip.err" || die "$db.sql.gz is corrupt: $(head -c 300 "$work/gzip.err")"
 [ "$(gzip -dc "$dump" | tail -n 1 | cut -c1-17)" = "-- Dump completed" ] || die "$db.sql.gz is truncated (no final line)"
-mdb_dump_rows "$dump" "$work/want"
+dump_rows_of "$run" "$work/in" "$db" sql.gz mdb_dump_rows "$work/want"
 tables=$(wc -l <"$work/want")
 rows=$(sum_rows "$work/want")
-mark="fullfrontend-restore run=$run sha256=$(sha256sum <"$dump" | cut -d' ' -f1)"
+mark="fullfrontend-restore run=$run sha256=$(listed_sum "$work/in" "$db.sql.gz")"
 log "restore: $run/$db.sql.gz holds $tables tables, $rows rows"
 
 if exists "$db"; then

@@ -4,7 +4,8 @@
 #
 # Uploads db/postgres/<YYYY-MM-DD>/<HHMMSS>Z/: globals.sql.gz (roles, from
 # pg_dumpall --globals-only), one <db>.dump per database (pg_dump custom
-# format, compressed), SHA256SUMS, and the manifest, uploaded last: a run
+# format, compressed) with its <db>.rows (rows per table in the dump),
+# SHA256SUMS, and the manifest, uploaded last: a run
 # without a manifest is never taken for a backup. Any failure exits non-zero,
 # which fails the Job and fires the platform's backup alert.
 #
@@ -18,6 +19,8 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # modules/database/files.
 # shellcheck source=SCRIPTDIR/../db-lib.sh
 . "${DB_LIB_DIR:-$here}/db-lib.sh"
+# shellcheck source=SCRIPTDIR/pg-lib.sh
+. "$here/pg-lib.sh"
 
 s3_setup
 work=$(mktemp -d "${BACKUP_WORK_DIR:-/tmp}/pg-backup.XXXXXX")
@@ -43,7 +46,10 @@ while IFS= read -r db; do
 	t0=$(date -u +%s)
 	pg_dump -Fc -Z 6 -d "$db" -f "$work/$db.dump" </dev/null || die "pg_dump of $db failed"
 	log "backup: dumped $db ($(wc -c <"$work/$db.dump") bytes, $(($(date -u +%s) - t0)) s)"
-	files="$files $db.dump"
+	# What restore.sh checks a restore against: each table's rows, counted
+	# in the dump itself.
+	pg_dump_rows "$work/$db.dump" "$work/$db.rows"
+	files="$files $db.dump $db.rows"
 	databases="${databases:+$databases }$db"
 done <"$work/.databases"
 

@@ -49,10 +49,10 @@ case " $(manifest_get "$work/in" databases) " in
 *) die "$run holds no database $db (it has: $(manifest_get "$work/in" databases))" ;;
 esac
 fetch_file "$run" "$work/in" "$db.dump"
-pg_dump_rows "$work/in/$db.dump" "$work/want"
+dump_rows_of "$run" "$work/in" "$db" dump pg_dump_rows "$work/want"
 tables=$(wc -l <"$work/want")
 rows=$(sum_rows "$work/want")
-mark="fullfrontend-restore run=$run sha256=$(sha256sum <"$work/in/$db.dump" | cut -d' ' -f1)"
+mark="fullfrontend-restore run=$run sha256=$(listed_sum "$work/in" "$db.dump")"
 log "restore: $run/$db.dump holds $tables tables, $rows rows"
 
 if exists "$db"; then
