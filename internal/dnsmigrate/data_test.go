@@ -125,7 +125,10 @@ func stackJSON(stage mailStage) string {
 		s["dns_records"] = []map[string]any{caa, dkim}
 	}
 	if stage == stackMX {
+		s["hosts"] = append(s["hosts"].([]string), "mta-sts.fullfrontend.be")
 		s["dns_records"] = []map[string]any{caa, dkim,
+			{"dnsName": "_mta-sts.fullfrontend.be", "recordType": "TXT", "targets": []string{"v=STSv1; id=0123456789abcdef0123"}, "recordTTL": 3600},
+			{"dnsName": "_smtp._tls.fullfrontend.be", "recordType": "TXT", "targets": []string{"v=TLSRPTv1; rua=mailto:postmaster@fullfrontend.be"}, "recordTTL": 3600},
 			{"dnsName": "fullfrontend.be", "recordType": "MX", "targets": []string{"10 mail.fullfrontend.be"}, "recordTTL": 3600},
 			{"dnsName": "fullfrontend.be", "recordType": "TXT", "targets": []string{"v=spf1 mx include:mailgun.org ~all"}, "recordTTL": 3600},
 			{"dnsName": "_dmarc.fullfrontend.be", "recordType": "TXT", "targets": []string{"v=DMARC1; p=quarantine; pct=100; rua=mailto:postmaster@fullfrontend.be; adkim=r; aspf=r"}, "recordTTL": 3600},

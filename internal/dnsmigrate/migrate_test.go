@@ -107,8 +107,8 @@ func TestClassifyMailInABoxZone(t *testing.T) {
 			"autoconfig.fullfrontend.be A 198.51.100.7":                     {Managed, "a host of the stack"},
 			"autodiscover.fullfrontend.be A 198.51.100.7":                   {Managed, "a host of the stack"},
 			"_caldavs._tcp.fullfrontend.be SRV 0 0 443 box.fullfrontend.be": {Dropped, "CalDAV/CardDAV"},
-			"_mta-sts.fullfrontend.be TXT v=STSv1; id=AbCdEfGhIjKlMnOpQrSt": {Dropped, "MTA-STS"},
-			"mta-sts.fullfrontend.be A 198.51.100.7":                        {Dropped, "MTA-STS"},
+			"_mta-sts.fullfrontend.be TXT v=STSv1; id=AbCdEfGhIjKlMnOpQrSt": {Managed, "v=stsv1"},
+			"mta-sts.fullfrontend.be A 198.51.100.7":                        {Managed, "a host of the stack"},
 			"box.fullfrontend.be A 198.51.100.7":                            {Dropped, "own host name"},
 			"box.fullfrontend.be AAAA 2001:db8::7":                          {Dropped, "own host name"},
 			"fullfrontend.be CAA 0 issue \"letsencrypt.org\"":               {Managed, "the stack's record set"},
@@ -184,6 +184,8 @@ func TestRunWritesTheKeptRecordsOnce(t *testing.T) {
 		"dmarc-autoconfig-txt": {Name: "_dmarc.autoconfig", Type: "TXT", Targets: []string{"v=DMARC1; p=reject;"}},
 		// autodiscover is a host of the stack now: its guard stays.
 		"dmarc-autodiscover-txt": {Name: "_dmarc.autodiscover", Type: "TXT", Targets: []string{"v=DMARC1; p=reject;"}},
+		// mta-sts is the stack's host once it has the MX: its guard stays.
+		"dmarc-mta-sts-txt": {Name: "_dmarc.mta-sts", Type: "TXT", Targets: []string{"v=DMARC1; p=reject;"}},
 	}
 	for k, w := range want {
 		g, ok := entries[k]
@@ -201,8 +203,8 @@ func TestRunWritesTheKeptRecordsOnce(t *testing.T) {
 		t.Errorf("%d entries, want %d: %v", len(entries), len(want), entries)
 	}
 	for _, line := range []string{
-		"before: 61 records in the zone = 8 replaced by the stack + 42 dropped + 11 kept",
-		"after:  30 records served = 19 of the stack + 11 kept",
+		"before: 61 records in the zone = 11 replaced by the stack + 38 dropped + 12 kept",
+		"after:  34 records served = 22 of the stack + 12 kept",
 		"fullfrontend.be MX: 10 box.fullfrontend.be -> 10 mail.fullfrontend.be",
 		`fullfrontend.be CAA: 0 issue "letsencrypt.org" -> 0 issue "letsencrypt.org", 0 iodef "mailto:ops@fullfrontend.be"`,
 		"lower the TTLs to 300 s on Mail-in-a-Box now, wait 24 h (86400 s, the highest TTL of the zone) before switching the NS at the registrar to ns1.digitalocean.com",
@@ -213,7 +215,7 @@ func TestRunWritesTheKeptRecordsOnce(t *testing.T) {
 			t.Errorf("the report lacks %q:\n%s", line, out.String())
 		}
 	}
-	if !rep.Changed || len(rep.Added) != 11 {
+	if !rep.Changed || len(rep.Added) != 12 {
 		t.Errorf("first run: changed %v, added %v", rep.Changed, rep.Added)
 	}
 
@@ -279,7 +281,7 @@ func TestRunMergesIntoTheOperatorsFile(t *testing.T) {
 			t.Errorf("the file lost %s:\n%s", s, raw)
 		}
 	}
-	if !strings.Contains(out.String(), "after:  33 records served = 19 of the stack + 11 kept + 3 more of the file") {
+	if !strings.Contains(out.String(), "after:  37 records served = 22 of the stack + 12 kept + 3 more of the file") {
 		t.Errorf("counts after:\n%s", out.String())
 	}
 	if strings.Join(rep.Extended, ",") != "sip" {
@@ -386,7 +388,7 @@ func TestFileCheckCatchesALostRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = rep.checkFile(o.Out, "fullfrontend.be")
-	if err == nil || !strings.Contains(err.Error(), "does not serve 1 of the 11 kept records: *.dev.fullfrontend.be A 203.0.113.50") {
+	if err == nil || !strings.Contains(err.Error(), "does not serve 1 of the 12 kept records: *.dev.fullfrontend.be A 203.0.113.50") {
 		t.Fatalf("want the lost wildcard named, got %v", err)
 	}
 }
@@ -397,7 +399,7 @@ func TestReadStackRefuses(t *testing.T) {
 		{"not JSON", "nope", "not the JSON of the stack's doctor output"},
 		{"a key missing", strings.Replace(good, `"dns_records"`, `"dns_recordz"`, 1), "lacks dns_records"},
 		{"dev", strings.Replace(good, `"prod"`, `"dev"`, 1), "only prod has public DNS"},
-		{"a record without targets", strings.Replace(stackJSON(stackMX), `"targets":["10 mail.fullfrontend.be"]`, `"targets":[]`, 1), "dns_records[2] needs dnsName, recordType and targets"},
+		{"a record without targets", strings.Replace(stackJSON(stackMX), `"targets":["10 mail.fullfrontend.be"]`, `"targets":[]`, 1), "dns_records[4] needs dnsName, recordType and targets"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

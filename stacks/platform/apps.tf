@@ -156,6 +156,7 @@ module "mailu" {
   aliases      = var.mail_aliases
   publish_mx   = var.mail_mx_switched
   dmarc        = var.mail_dmarc
+  mta_sts_mode = var.mail_mta_sts_mode
   spf_includes = var.mail_spf_includes
   storage      = var.mailu_storage
   dns_ttl      = var.dns_ttl

@@ -119,6 +119,7 @@ output "doctor" {
     hosts = sort(distinct(concat(
       flatten([for a in module.env.apps : concat([a.host], values(a.hosts)) if a.enabled]),
       [trimprefix(trimprefix(module.monitoring.grafana_url, "https://"), "http://")],
+      length(module.mailu) > 0 ? module.mailu[0].hosts : [],
     )))
     mail_host   = length(module.mailu) > 0 ? module.mailu[0].mail_host : ""
     dns_records = values(local.dns_records)

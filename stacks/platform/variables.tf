@@ -545,3 +545,9 @@ variable "alert_heartbeat_url" {
   sensitive   = true
   default     = ""
 }
+
+variable "mail_mta_sts_mode" {
+  description = "MTA-STS policy of <root_domain> (published with the MX, at mta-sts.<root_domain>): testing for the first weeks after the switch (read the TLS reports that reach mail_dmarc.report_to), then enforce; none withdraws it."
+  type        = string
+  default     = "testing"
+}

@@ -48,4 +48,6 @@ locals {
       { name = "_autodiscover._tcp.${var.domain}", type = "SRV", targets = ["0 1 443 ${var.app.hosts["autodiscover"]}"] },
     ] : [local.dkim_record] : { dnsName = r.name, recordType = r.type, targets = r.targets, recordTTL = var.dns_ttl }
   ]
+  # With the MX: MTA-STS and TLS reporting (mta_sts.tf).
+  all_dns_records = concat(local.dns_records, var.publish_mx ? local.mta_sts_records : [])
 }

@@ -44,6 +44,8 @@ locals {
     webmail  = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "256Mi" } }
     valkey   = { requests = { cpu = "10m", memory = "16Mi" }, limits = { memory = "64Mi" } }
     accounts = { requests = { cpu = "50m", memory = "128Mi" }, limits = { memory = "256Mi" } }
+    # nginx serving one small file (mta_sts.tf).
+    mta_sts = { requests = { cpu = "5m", memory = "16Mi" }, limits = { memory = "32Mi" } }
   }
 
   relay_host = try(nonsensitive(var.relay.host), null)

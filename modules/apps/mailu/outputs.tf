@@ -14,8 +14,13 @@ output "mail_host" {
 }
 
 output "dns_records" {
-  description = "The mail records (MX, SPF, DKIM, DMARC, SRV) in the shape of a DNSEndpoint's spec.endpoints[]; the stack publishes them in prod."
-  value       = local.dns_records
+  description = "The mail records (MX, SPF, DKIM, DMARC, SRV, MTA-STS, TLS-RPT) in the shape of a DNSEndpoint's spec.endpoints[]; the stack publishes them in prod."
+  value       = local.all_dns_records
+}
+
+output "hosts" {
+  description = "Hosts this module publishes besides the app's: mta-sts.<domain> once it has the MX."
+  value       = var.publish_mx ? [local.mta_sts_host] : []
 }
 
 output "dkim_txt" {

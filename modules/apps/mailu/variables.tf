@@ -200,3 +200,19 @@ variable "valkey_image" {
   type        = string
   default     = "docker.io/valkey/valkey:8.1.4"
 }
+
+variable "mta_sts_mode" {
+  description = "MTA-STS policy mode (mta_sts.tf): testing (senders report failures, deliver anyway) during the first weeks, then enforce (senders refuse a server without valid TLS), or none to withdraw the policy."
+  type        = string
+  default     = "testing"
+  validation {
+    condition     = contains(["testing", "enforce", "none"], var.mta_sts_mode)
+    error_message = "mta_sts_mode must be testing, enforce or none (RFC 8461)."
+  }
+}
+
+variable "mta_sts_image" {
+  description = "Image of the nginx that serves the MTA-STS policy (unprivileged: it listens on 8080 as uid 101)."
+  type        = string
+  default     = "docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine"
+}

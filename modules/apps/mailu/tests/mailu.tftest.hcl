@@ -129,6 +129,23 @@ run "prod" {
     condition     = length([for r in output.dns_records : r if r.recordType == "SRV"]) == 4
     error_message = "submissions, submission, imaps and autodiscover SRV records"
   }
+  # MTA-STS (RFC 8461) and TLS reporting (RFC 8460).
+  assert {
+    condition     = yamldecode(kubectl_manifest.mta_sts["config"].yaml_body).data["mta-sts.txt"] == "version: STSv1\r\nmode: testing\r\nmx: mail.fullfrontend.be\r\nmax_age: 604800\r\n"
+    error_message = "the MTA-STS policy must name Mailu's host, mode testing by default, CRLF lines"
+  }
+  assert {
+    condition     = one([for r in output.dns_records : r.targets[0] if r.dnsName == "_mta-sts.fullfrontend.be"]) == "v=STSv1; id=${substr(sha256(yamldecode(kubectl_manifest.mta_sts["config"].yaml_body).data["mta-sts.txt"]), 0, 20)}"
+    error_message = "_mta-sts TXT must carry an id derived from the policy, so that it changes when the policy does"
+  }
+  assert {
+    condition     = one([for r in output.dns_records : r.targets[0] if r.dnsName == "_smtp._tls.fullfrontend.be"]) == "v=TLSRPTv1; rua=mailto:postmaster@fullfrontend.be"
+    error_message = "TLS reports must go to the DMARC reports' mailbox"
+  }
+  assert {
+    condition     = jsonencode(yamldecode(kubectl_manifest.mta_sts["ingress"].yaml_body).spec.rules) == jsonencode([{ host = "mta-sts.fullfrontend.be", http = { paths = [{ path = "/.well-known/mta-sts.txt", pathType = "Exact", backend = { service = { name = "mta-sts", port = { number = 8080 } } } }] } }]) && jsonencode(output.hosts) == jsonencode(["mta-sts.fullfrontend.be"])
+    error_message = "mta-sts.<domain> must serve only the policy, from its nginx"
+  }
   # Accounts.
   assert {
     condition = jsondecode(yamldecode(kubectl_manifest.accounts_config.yaml_body).data["accounts.json"]) == {
@@ -175,7 +192,11 @@ run "before_the_mx_switch" {
   }
   assert {
     condition     = [for r in output.dns_records : r.dnsName] == ["dkim._domainkey.fullfrontend.be"]
-    error_message = "while Mail-in-a-Box still receives, only the DKIM key is published (no MX, SPF, DMARC or SRV)"
+    error_message = "while Mail-in-a-Box still receives, only the DKIM key is published (no MX, SPF, DMARC, SRV, MTA-STS or TLS-RPT)"
+  }
+  assert {
+    condition     = !contains(keys(kubectl_manifest.mta_sts), "ingress") && length(output.hosts) == 0
+    error_message = "while Mail-in-a-Box still receives, mta-sts.<domain> stays the box's (its policy names the box)"
   }
 }
 
