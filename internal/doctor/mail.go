@@ -85,6 +85,10 @@ func (r *runner) checkMail(ctx context.Context) []Check {
 		}
 		out[i].Group = GroupMail
 	})
+	if ch, ok := r.checkMTASTS(ctx); ok {
+		ch.Group = GroupMail
+		out = append(out, ch)
+	}
 	return out
 }
 
