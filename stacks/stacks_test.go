@@ -239,6 +239,7 @@ func TestInvalidInputFailsAtPlan(t *testing.T) {
 		{"prod alerts to nobody", platform, []string{"app_env=prod", "alert_email=[]"}, "prod needs somewhere to send alerts: set alert_email"},
 		{"alerts without a relay", platform, []string{"app_env=dev", `alert_email=["ops@example.com"]`, "mailu_relay_host="}, "alert_email is set but no outbound relay is"},
 		{"alert address with a display name", platform, []string{"app_env=prod", `alert_email=["Ops <ops@example.com>"]`}, "alert_email must hold plain addresses"},
+		{"MTA-STS mode misspelt", platform, []string{"app_env=prod", "mail_mta_sts_mode=enforcing"}, "mail_mta_sts_mode must be testing, enforce or none"},
 		{"mail alias to an unknown user", platform, []string{"app_env=dev", `mail_aliases={ contact = { destinations = ["nobody"] } }`}, "each a local part that is a key of mail_users or a full address"},
 		{"mail user with a plus", platform, []string{"app_env=dev", `mail_users={ "a+b" = {} }`}, "mail_users keys must be lower-case local parts"},
 		{"mail DMARC reports to nobody", platform, []string{"app_env=dev", `mail_users={ alice = {} }`}, "mail_dmarc.report_to (postmaster) is neither a key of mail_users nor of mail_aliases"},

@@ -550,4 +550,8 @@ variable "mail_mta_sts_mode" {
   description = "MTA-STS policy of <root_domain> (published with the MX, at mta-sts.<root_domain>): testing for the first weeks after the switch (read the TLS reports that reach mail_dmarc.report_to), then enforce; none withdraws it."
   type        = string
   default     = "testing"
+  validation {
+    condition     = contains(["testing", "enforce", "none"], var.mail_mta_sts_mode)
+    error_message = "mail_mta_sts_mode must be testing, enforce or none (RFC 8461): testing first, enforce once the TLS reports are clean."
+  }
 }
