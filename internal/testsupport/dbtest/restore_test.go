@@ -3,9 +3,12 @@ package dbtest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,21 +93,16 @@ func testRestore(t *testing.T, e restoreEngine, db string, restore func(extra []
 		defer bucket.Delete(t, altered+"/")
 		mustFail(t, restore(nil, db), "checksum mismatch")
 	})
+	rowsFile := strings.TrimSuffix(strings.TrimSuffix(e.dump, ".dump"), ".sql.gz") + ".rows"
 	t.Run("a backup made before the row files is counted from its dump", func(t *testing.T) {
 		older := run[:strings.LastIndex(run, "/")] + "/000001Z"
-		rowsFile := strings.TrimSuffix(strings.TrimSuffix(e.dump, ".dump"), ".sql.gz") + ".rows"
-		var sums strings.Builder
-		for _, line := range strings.Split(strings.TrimSpace(string(bucket.Get(t, run+"/SHA256SUMS"))), "\n") {
-			if name := line[strings.Index(line, "  ")+2:]; name != rowsFile && !strings.HasSuffix(name, ".rows") {
-				sums.WriteString(line + "\n")
-				bucket.Put(t, older+"/"+name, bucket.Get(t, run+"/"+name))
+		copyRun(t, bucket, run, older, func(files map[string][]byte) {
+			for name := range files {
+				if strings.HasSuffix(name, ".rows") {
+					delete(files, name)
+				}
 			}
-		}
-		sum := sha256.Sum256([]byte(sums.String()))
-		manifest := regexp.MustCompile(`(?m)^sha256sums=.*$`).ReplaceAllString(string(bucket.Get(t, run+"/manifest")), "sha256sums="+hex.EncodeToString(sum[:]))
-		bucket.Put(t, older+"/SHA256SUMS", []byte(sums.String()))
-		bucket.Put(t, older+"/manifest", []byte(manifest))
-		defer bucket.Delete(t, older+"/")
+		})
 		recorded := restore([]string{"RESTORE_DRY_RUN=1"}, db, run)
 		counted := restore([]string{"RESTORE_DRY_RUN=1"}, db, older)
 		if res, _ := restoreResult(t, counted); counted.Code != 0 || res != "dry-run" || !strings.Contains(counted.Stderr, "counting the rows of the dump") {
@@ -113,6 +111,23 @@ func testRestore(t *testing.T, e restoreEngine, db string, restore func(extra []
 		tables := regexp.MustCompile(`tables=\d+ rows=\d+`)
 		if a, b := tables.FindString(recorded.Stderr), tables.FindString(counted.Stderr); a == "" || a != b {
 			t.Fatalf("rows recorded by the backup (%s) and counted in the dump (%s) differ", a, b)
+		}
+	})
+	t.Run("a table whose rows differ from the backup's record is named, the live database untouched", func(t *testing.T) {
+		// The newest run: its record says one row more than the dump holds.
+		off := run[:strings.LastIndex(run, "/")] + "/999998Z"
+		var table string
+		copyRun(t, bucket, run, off, func(files map[string][]byte) {
+			lines := strings.Split(strings.TrimSpace(string(files[rowsFile])), "\n")
+			name, n, _ := strings.Cut(lines[len(lines)-1], "\t")
+			table = name
+			lines[len(lines)-1] = name + "\t" + n + "1"
+			files[rowsFile] = []byte(strings.Join(lines, "\n") + "\n")
+		})
+		r := restore(nil, db)
+		mustFail(t, r, "does not match the dump")
+		if !strings.Contains(r.Stderr, table) {
+			t.Errorf("the failure does not name the table %s: %s", table, r)
 		}
 	})
 	t.Run("an interrupted restore is done again", func(t *testing.T) {
@@ -288,4 +303,29 @@ func TestMariaDBRestore(t *testing.T) {
 			t.Fatalf("restore of a database with a view: %s", r)
 		}
 	})
+}
+
+// copyRun copies the complete run from to the run to, with edit applied to
+// its files (name -> content), and rewrites SHA256SUMS and the manifest's
+// hash of it to match, as a backup that really held those files would.
+func copyRun(t *testing.T, b *Bucket, from, to string, edit func(files map[string][]byte)) {
+	t.Helper()
+	files := map[string][]byte{}
+	for _, k := range b.Keys(t, from+"/") {
+		if name := strings.TrimPrefix(k, from+"/"); name != "manifest" && name != "SHA256SUMS" && name != "restore-check.prom" {
+			files[name] = b.Get(t, k)
+		}
+	}
+	edit(files)
+	var sums strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		sum := sha256.Sum256(files[name])
+		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(sum[:]), name)
+		b.Put(t, to+"/"+name, files[name])
+	}
+	all := sha256.Sum256([]byte(sums.String()))
+	manifest := regexp.MustCompile(`(?m)^sha256sums=.*$`).ReplaceAllString(string(b.Get(t, from+"/manifest")), "sha256sums="+hex.EncodeToString(all[:]))
+	b.Put(t, to+"/SHA256SUMS", []byte(sums.String()))
+	b.Put(t, to+"/manifest", []byte(manifest))
+	t.Cleanup(func() { b.Delete(t, to+"/") })
 }
