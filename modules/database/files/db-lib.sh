@@ -191,6 +191,37 @@ dump_rows_of() {
 # listed_sum DIR FILE: FILE's checksum in DIR/SHA256SUMS.
 listed_sum() { sed -n "s/^\([0-9a-f]\{64\}\)  $2\$/\1/p" "$1/SHA256SUMS"; }
 
+# --- restore.sh of both engines ---
+
+# kept_name DB: the name the live database is kept under by a restore.
+kept_name() { printf '%s_before_%s' "$1" "$(date -u +%Y%m%d_%H%M%Sz)"; }
+
+# restore_same DB RUN WANT LIVE: for a database marked as restored from
+# RUN, exits 0 (result=unchanged) when its rows (LIVE) are still the
+# backup's (WANT).
+restore_same() {
+	if cmp -s "$3" "$4"; then
+		log "restore: $1 already holds $2 with the same row counts: nothing to do"
+		log "restore: result=unchanged database=$1 run=$2 tables=$(wc -l <"$3") rows=$(sum_rows "$3")"
+		exit 0
+	fi
+	log "restore: $1 was restored from $2 but has changed since: restoring it again"
+}
+
+# restore_dry_run DB RUN WANT KEPT: with RESTORE_DRY_RUN=1, says what the
+# restore would do and exits 0. KEPT is empty when DB does not exist.
+restore_dry_run() {
+	[ "${RESTORE_DRY_RUN:-}" = 1 ] || return 0
+	sed 's/^/restore:   /' "$3" >&2
+	if [ -n "$4" ]; then
+		log "restore: dry run: would restore $1 from $2 and keep the current one as $4"
+	else
+		log "restore: dry run: would create $1 from $2"
+	fi
+	log "restore: result=dry-run database=$1 run=$2 tables=$(wc -l <"$3") rows=$(sum_rows "$3")"
+	exit 0
+}
+
 # sum_rows FILE: total of the second column of "table<TAB>rows" lines.
 sum_rows() { awk -F '\t' '{ s += $2 } END { printf "%d", s }' "$1"; }
 

@@ -71,30 +71,18 @@ if exists "$db"; then
 	current=$(mdb -e "SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '$db'")
 	if [ "$current" = "$mark" ]; then
 		mdb_table_rows "$db" "$work/live"
-		if cmp -s "$work/want" "$work/live"; then
-			log "restore: $db already holds $run with the same row counts: nothing to do"
-			log "restore: result=unchanged database=$db run=$run tables=$tables rows=$rows"
-			exit 0
-		fi
-		log "restore: $db was restored from $run but has changed since: restoring it again"
+		restore_same "$db" "$run" "$work/want" "$work/live"
 	fi
 	live_others=$(others "$db") || die "cannot list the views, triggers and routines of $db"
 	[ -z "$live_others" ] || die "$db has objects that RENAME TABLE cannot move; restore it by hand (docs/restore.md):
 $live_others"
 fi
 
-stamp=$(date -u +%Y%m%d_%H%M%SZ | tr 'Z' 'z')
-kept=${db}_before_$stamp
-if [ "${RESTORE_DRY_RUN:-}" = 1 ]; then
-	sed 's/^/restore:   /' "$work/want" >&2
-	if exists "$db"; then
-		log "restore: dry run: would restore $db from $run and keep the current one as $kept"
-	else
-		log "restore: dry run: would create $db from $run"
-	fi
-	log "restore: result=dry-run database=$db run=$run tables=$tables rows=$rows"
-	exit 0
+kept=
+if exists "$db"; then
+	kept=$(kept_name "$db")
 fi
+restore_dry_run "$db" "$run" "$work/want" "$kept"
 
 tmp=${db}__restoring
 if exists "$tmp"; then
@@ -123,10 +111,9 @@ mdb -e "SELECT CONCAT('\`$db\`.\`', REPLACE(TABLE_NAME, '\`', '\`\`'), '\` TO \`
   FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db'" >"$work/out" || die "cannot list the tables of $db"
 mdb -e "SELECT CONCAT('\`$tmp\`.\`', REPLACE(TABLE_NAME, '\`', '\`\`'), '\` TO \`$db\`.\`', REPLACE(TABLE_NAME, '\`', '\`\`'), '\`')
   FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$tmp'" >"$work/in.pairs" || die "cannot list the tables of $tmp"
-if exists "$db"; then
+if [ -n "$kept" ]; then
 	mdb -e "CREATE DATABASE \`$kept\`" || die "cannot create $kept"
 else
-	kept=
 	mdb -e "CREATE DATABASE \`$db\`" || die "cannot create $db"
 fi
 pairs=$(cat "$work/out" "$work/in.pairs" | paste -sd, -)

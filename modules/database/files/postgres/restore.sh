@@ -28,7 +28,7 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 . "$here/pg-lib.sh"
 
 db=${1:-}
-# The kept copy's name adds 24 characters (_before_YYYYMMDD_HHMMSSZ).
+# The kept copy's name adds 24 characters (_before_YYYYMMDD_HHMMSSz).
 if ! valid_name "$db" || [ "${#db}" -gt 39 ]; then
 	die "usage: restore.sh DATABASE [RUN]; DATABASE must be [a-z][a-z0-9_]*, at most 39 characters: ${db:-missing}"
 fi
@@ -59,27 +59,15 @@ if exists "$db"; then
 	current=$(psql_q -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$db'")
 	if [ "$current" = "$mark" ]; then
 		pg_table_rows "$db" "$work/live"
-		if cmp -s "$work/want" "$work/live"; then
-			log "restore: $db already holds $run with the same row counts: nothing to do"
-			log "restore: result=unchanged database=$db run=$run tables=$tables rows=$rows"
-			exit 0
-		fi
-		log "restore: $db was restored from $run but has changed since: restoring it again"
+		restore_same "$db" "$run" "$work/want" "$work/live"
 	fi
 fi
 
-stamp=$(date -u +%Y%m%d_%H%M%SZ | tr 'Z' 'z')
-kept=${db}_before_$stamp
-if [ "${RESTORE_DRY_RUN:-}" = 1 ]; then
-	sed 's/^/restore:   /' "$work/want" >&2
-	if exists "$db"; then
-		log "restore: dry run: would restore $db from $run and keep the current one as $kept"
-	else
-		log "restore: dry run: would create $db from $run"
-	fi
-	log "restore: result=dry-run database=$db run=$run tables=$tables rows=$rows"
-	exit 0
+kept=
+if exists "$db"; then
+	kept=$(kept_name "$db")
 fi
+restore_dry_run "$db" "$run" "$work/want" "$kept"
 
 tmp=${db}__restoring
 if exists "$tmp"; then
@@ -98,14 +86,12 @@ fi
 log "restore: $tmp restored and checked in $(($(date -u +%s) - t0)) s"
 
 # The swap: nobody may connect to the live database while it is renamed.
-if exists "$db"; then
+if [ -n "$kept" ]; then
 	psql_q -c "ALTER DATABASE $db WITH ALLOW_CONNECTIONS false" \
 		-c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$db'" \
 		-c "ALTER DATABASE $db RENAME TO $kept" \
 		-c "ALTER DATABASE $kept WITH ALLOW_CONNECTIONS true" >/dev/null || die "cannot rename $db to $kept"
 	log "restore: the previous $db is kept as $kept (drop it by hand once the app is checked)"
-else
-	kept=
 fi
 psql_q -c "ALTER DATABASE $tmp RENAME TO $db" -c "COMMENT ON DATABASE $db IS '$mark'" || die "cannot rename $tmp to $db"
 pg_table_rows "$db" "$work/final"
