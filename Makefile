@@ -36,4 +36,4 @@ lint: ## formatting, go vet, shellcheck
 	shellcheck -x $(SHELL_SCRIPTS)
 
 test: tools lint ## set up the tools, then run every test and print a summary
-	go test -json -count=1 -timeout $(TEST_TIMEOUT) ./... | go run ./cmd/infra test-report
+	INFRA_TEST_ALL=1 go test -json -count=1 -timeout $(TEST_TIMEOUT) ./... | go run ./cmd/infra test-report

@@ -1,7 +1,9 @@
 // Package testenv gives tests what they need from outside the repository
-// (tool binaries, the read-only ../shared data) under one rule: missing on a
-// developer machine, the test is skipped; missing in CI (CI=true), it fails,
-// because there a silent skip would pass a run that verified nothing.
+// (tool binaries, the read-only ../shared data) under one rule: missing when
+// a developer runs a few tests by hand (go test), the test is skipped;
+// missing in the full run (make test, which sets INFRA_TEST_ALL=1, or CI),
+// it fails, because there a silent skip would pass a run that verified
+// nothing.
 package testenv
 
 import (
@@ -18,11 +20,19 @@ import (
 // SharedEnv overrides the location of the shared data directory.
 const SharedEnv = toolchain.SharedEnv
 
+// AllEnv marks the full run: make test sets it.
+const AllEnv = "INFRA_TEST_ALL"
+
 // InCI reports whether the tests run in CI.
 func InCI() bool { return os.Getenv("CI") == "true" }
 
-// Missing skips the test on a developer machine and fails it in CI, where
-// everything a test needs must be installed (.ci/run).
+// strict reports whether a missing dependency fails the test: in CI and in
+// the full run.
+func strict() bool { return InCI() || os.Getenv(AllEnv) == "1" }
+
+// Missing skips the test when a developer runs tests by hand and fails it in
+// the full run, where everything a test needs must be installed (make test,
+// .ci/run).
 func Missing(t testing.TB, format string, args ...any) {
 	t.Helper()
 	missing(t, fmt.Errorf(format, args...))
@@ -30,10 +40,10 @@ func Missing(t testing.TB, format string, args ...any) {
 
 func missing(t testing.TB, err error) {
 	t.Helper()
-	if InCI() {
-		t.Fatalf("required in CI: %v", err)
+	if strict() {
+		t.Fatalf("required by the full test run (make test, CI): %v", err)
 	}
-	t.Skipf("skipped: %v", err)
+	t.Skipf("skipped (make test would fail): %v", err)
 }
 
 // Tool returns the path of a tool binary (tools cache, then PATH).
@@ -64,7 +74,7 @@ func Shared(t testing.TB, elem ...string) string {
 	}
 	dir := filepath.Join(append([]string{base}, elem...)...)
 	if _, err := os.Stat(dir); err != nil {
-		missing(t, fmt.Errorf("shared data %s: %w (set %s)", dir, err, SharedEnv))
+		missing(t, fmt.Errorf("shared data %s: %w: the charts, provider sources and CRDs are expected in ../shared beside the repository (%s), or where %s points", dir, err, base, SharedEnv))
 	}
 	return dir
 }
