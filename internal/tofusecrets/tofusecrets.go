@@ -328,10 +328,26 @@ func (c Config) variable(name string) (string, bool) {
 	return value, found
 }
 
+// env is the environment: APP_ENV, or TF_VAR_app_env when only it is set
+// (the README offers both; OpenTofu reads the latter, which the wrapper
+// then sets from the former), else prod.
 func (c Config) env() (string, error) {
-	switch c.AppEnv {
+	appEnv := c.AppEnv
+	var tfVar string
+	for _, e := range c.Env {
+		if v, ok := strings.CutPrefix(e, "TF_VAR_app_env="); ok {
+			tfVar = v
+		}
+	}
+	switch {
+	case appEnv != "" && tfVar != "" && appEnv != tfVar:
+		return "", fmt.Errorf("APP_ENV=%q and TF_VAR_app_env=%q disagree: unset TF_VAR_app_env and choose with APP_ENV (prod or dev)", appEnv, tfVar)
+	case appEnv == "":
+		appEnv = tfVar
+	}
+	switch appEnv {
 	case "prod", "dev":
-		return c.AppEnv, nil
+		return appEnv, nil
 	case "":
 		if c.Action == "destroy" {
 			return "", errors.New("APP_ENV is not set: destroy needs it explicitly (APP_ENV=dev or APP_ENV=prod)")
@@ -339,7 +355,7 @@ func (c Config) env() (string, error) {
 		fmt.Fprintln(c.Stderr, "tofu-secrets: APP_ENV not set, using prod (the seed's default)")
 		return "prod", nil
 	default:
-		return "", fmt.Errorf("APP_ENV=%q is not an environment: use APP_ENV=prod (DOKS) or APP_ENV=dev (local cluster)", c.AppEnv)
+		return "", fmt.Errorf("APP_ENV=%q is not an environment: use APP_ENV=prod (DOKS) or APP_ENV=dev (local cluster)", appEnv)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -517,6 +518,37 @@ func TestOutputByNameReadsTheStacksThatDeclareIt(t *testing.T) {
 			}
 			if tt.wantErr == "" && !strings.Contains(stderr.String(), "fake init progress") {
 				t.Errorf("init's progress is lost:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+func TestEnvironmentChoice(t *testing.T) {
+	for _, tt := range []struct {
+		name, appEnv, tfVar, action, want, wantErr string
+	}{
+		{name: "APP_ENV", appEnv: "dev", action: "plan", want: "dev"},
+		{name: "TF_VAR_app_env alone selects it", tfVar: "dev", action: "plan", want: "dev"},
+		{name: "TF_VAR_app_env alone is enough for destroy", tfVar: "dev", action: "destroy", want: "dev"},
+		{name: "both, agreeing", appEnv: "prod", tfVar: "prod", action: "apply", want: "prod"},
+		{name: "both, disagreeing", appEnv: "prod", tfVar: "dev", action: "apply", wantErr: `APP_ENV="prod" and TF_VAR_app_env="dev" disagree`},
+		{name: "neither: prod", action: "plan", want: "prod"},
+		{name: "a misspelt TF_VAR_app_env", tfVar: "develop", action: "plan", wantErr: `APP_ENV="develop" is not an environment`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Config{AppEnv: tt.appEnv, Action: tt.action, Stderr: io.Discard}
+			if tt.tfVar != "" {
+				c.Env = []string{"HOME=/root", "TF_VAR_app_env=" + tt.tfVar}
+			}
+			got, err := c.env()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("env() = %q, %v; want error %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("env() = %q, %v; want %q", got, err, tt.want)
 			}
 		})
 	}
