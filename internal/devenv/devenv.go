@@ -123,7 +123,7 @@ func (s Secrets) Ensure(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(s.Log, "tofu-secrets: dev: created the dev secrets %s (SOPS, encrypted for the dev key only) with generated values for %s; no prod value\n", s.File, strings.Join(generated, ", "))
-	fmt.Fprintf(s.Log, "tofu-secrets: dev: read them with: SOPS_AGE_KEY_FILE=%s sops --decrypt --input-type binary --output-type binary %s\n", s.KeyFile, s.File)
+	fmt.Fprintf(s.Log, "tofu-secrets: dev: read them with: SOPS_AGE_KEY_FILE=%s %s --decrypt --input-type binary --output-type binary %s\n", s.KeyFile, s.SOPS.Binary, s.File)
 	return nil
 }
 

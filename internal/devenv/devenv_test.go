@@ -5,6 +5,7 @@ import (
 	"context"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -145,6 +146,18 @@ func TestEnsureCreatesThenReuses(t *testing.T) {
 		if !strings.Contains(f.log.String(), w) {
 			t.Errorf("first run does not say %q:\n%s", w, f.log)
 		}
+	}
+	// The command it gives to read them works in an operator's shell,
+	// where the tools cache is not on PATH.
+	_, readCmd, ok := strings.Cut(f.log.String(), "read them with: ")
+	readCmd, _, _ = strings.Cut(readCmd, "\n")
+	if !ok {
+		t.Fatalf("first run gives no command to read the dev secrets:\n%s", f.log)
+	}
+	sh := exec.Command("/bin/sh", "-c", readCmd)
+	sh.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}
+	if out, err := sh.CombinedOutput(); err != nil || !strings.Contains(string(out), "state_encryption_passphrase") {
+		t.Errorf("%s: %v\n%s", readCmd, err, out)
 	}
 	st, err := os.Stat(f.s.KeyFile)
 	if err != nil || st.Mode().Perm() != 0o600 {

@@ -161,7 +161,7 @@ variable "registry_htpasswd" {
 }
 
 variable "grafana_admin_password" {
-  description = "Password of Grafana's admin account (grafana.<root_domain>), from the SOPS secrets, at least 16 characters. Empty: a random one is generated; read it with tofu output -raw grafana_admin_password."
+  description = "Password of Grafana's admin account (grafana.<root_domain>), from the SOPS secrets, at least 16 characters. Empty: a random one is generated; read it with ./scripts/tofu-secrets.sh output -raw grafana_admin_password."
   type        = string
   sensitive   = true
   default     = ""
