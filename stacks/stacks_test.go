@@ -238,6 +238,7 @@ func TestInvalidInputFailsAtPlan(t *testing.T) {
 		{"domain with scheme", cluster, []string{"root_domain_prod=https://fullfrontend.be"}, "root_domain_prod must be a lower-case DNS name"},
 		{"cluster in dev", cluster, []string{"app_env=dev"}, "stacks/cluster is prod only"},
 		{"WordPress media offload without Spaces keys", platform, []string{"app_env=dev", "wordpress_media_offload=true", "spaces_access_key_id="}, "wordpress media offload is on (wordpress_media_offload.enabled = true) but spaces_access_key_id is empty"},
+		{"prod backups without Spaces keys, registry alone", platform, []string{"app_env=prod", `apps=["registry"]`, "spaces_access_key_id=", "spaces_secret_access_key="}, "prod backups need Spaces keys"},
 		{"prod mail without relay", platform, []string{"app_env=prod", "mailu_relay_host="}, "prod mail needs an outbound relay: DigitalOcean blocks outbound port 25"},
 		{"prod alerts to nobody", platform, []string{"app_env=prod", "alert_email=[]"}, "prod needs somewhere to send alerts: set alert_email"},
 		{"alerts without a relay", platform, []string{"app_env=dev", `alert_email=["ops@example.com"]`, "mailu_relay_host="}, "alert_email is set but no outbound relay is"},

@@ -55,6 +55,14 @@ resource "kubectl_manifest" "velero_credentials" {
       ]))
     }
   })
+  # Backups run whatever apps are on: without the keys Velero and the
+  # database dumps would fail every night, silently until the alerts.
+  lifecycle {
+    precondition {
+      condition     = !var.is_prod || (nonsensitive(var.spaces_access_key_id != "") && nonsensitive(var.spaces_secret_access_key != ""))
+      error_message = "prod backups need Spaces keys: spaces_access_key_id or spaces_secret_access_key is empty in the secrets file. Create a Spaces access key (DigitalOcean, API > Spaces Keys) with access to the backups bucket and put both halves in secrets.tfvars (README.md, \"Mettre la prod en place\")."
+    }
+  }
 }
 
 resource "helm_release" "velero" {
