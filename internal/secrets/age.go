@@ -119,13 +119,20 @@ func LoadIdentities(path string) ([]*age.X25519Identity, error) {
 // ParseRecipients validates a comma-separated SOPS_AGE_RECIPIENTS value.
 func ParseRecipients(value string) ([]string, error) {
 	var out []string
+	i := 0
 	for r := range strings.SplitSeq(value, ",") {
 		r = strings.TrimSpace(r)
+		i++
 		if r == "" {
 			continue
 		}
+		// The value is never echoed: a private key pasted here by mistake
+		// must not end up in a terminal's scrollback or a CI log.
+		if strings.HasPrefix(strings.ToUpper(r), "AGE-SECRET-KEY-") {
+			return nil, fmt.Errorf("%s entry %d is an age PRIVATE key: put the public key there (age1..., printed by bin/age-init.sh or age-keygen -y), and treat this private key as exposed if it was shared", RecipientsEnv, i)
+		}
 		if _, err := age.ParseX25519Recipient(r); err != nil {
-			return nil, fmt.Errorf("%s holds %q, which is not an age public key (age1...): %w", RecipientsEnv, r, err)
+			return nil, fmt.Errorf("%s entry %d (%d characters) is not an age public key: want age1... (bin/age-init.sh prints yours)", RecipientsEnv, i, len(r))
 		}
 		out = append(out, r)
 	}

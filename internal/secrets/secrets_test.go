@@ -76,6 +76,14 @@ func TestParseRecipients(t *testing.T) {
 	dir := t.TempDir()
 	a, _, _ := InitKey(filepath.Join(dir, "a"), time.Now())
 	b, _, _ := InitKey(filepath.Join(dir, "b"), time.Now())
+	// A private key pasted by mistake is named as such and never printed.
+	priv := "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"
+	if _, err := ParseRecipients(a + "," + priv); err == nil || !strings.Contains(err.Error(), "entry 2 is an age PRIVATE key") || strings.Contains(err.Error(), priv[15:]) {
+		t.Errorf("private key in the recipients: %v", err)
+	}
+	if _, err := ParseRecipients("age1notakey"); err == nil || strings.Contains(err.Error(), "notakey") {
+		t.Errorf("a bad recipient is echoed: %v", err)
+	}
 	got, err := ParseRecipients(a + ", " + b)
 	if err != nil || len(got) != 2 || got[0] != a || got[1] != b {
 		t.Fatalf("two recipients: %v, %v", got, err)
