@@ -77,7 +77,7 @@ func TestParseRecipients(t *testing.T) {
 	a, _, _ := InitKey(filepath.Join(dir, "a"), time.Now())
 	b, _, _ := InitKey(filepath.Join(dir, "b"), time.Now())
 	// A private key pasted by mistake is named as such and never printed.
-	priv := "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"
+	priv := "AGE-SECRET-KEY-1NOTAREALKEYJUSTTHEPREFIXOFONE"
 	if _, err := ParseRecipients(a + "," + priv); err == nil || !strings.Contains(err.Error(), "entry 2 is an age PRIVATE key") || strings.Contains(err.Error(), priv[15:]) {
 		t.Errorf("private key in the recipients: %v", err)
 	}
