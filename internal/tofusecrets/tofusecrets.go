@@ -472,6 +472,8 @@ func (c Config) tofu(dir string, env, args []string, fw *forwarder) error {
 	// Off a terminal, OpenTofu gets its own process group so a signal sent
 	// to the wrapper's whole group reaches it once, through the forwarder.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: !c.Interactive}
+	release := stopWithParent(cmd.SysProcAttr)
+	defer release()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start OpenTofu: %w", err)
 	}

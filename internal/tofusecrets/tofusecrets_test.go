@@ -553,3 +553,48 @@ func TestEnvironmentChoice(t *testing.T) {
 		})
 	}
 }
+
+// TestKilledWrapperStopsOpenTofu: a SIGKILL of the wrapper (no handler can
+// run) still stops OpenTofu, which gets SIGTERM from the kernel, and the next
+// run removes the clear file it left.
+func TestKilledWrapperStopsOpenTofu(t *testing.T) {
+	e := newEnv(t)
+	e.vars["APP_ENV"] = "prod"
+	e.vars["FAKE_MODE"] = "wait"
+	cmd, out := e.command("apply")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(e.ready); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("fake tofu never started:\n%s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	for deadline = time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if got := grep(e.logLines(), "signal "); len(got) > 0 {
+			if got[0] != "signal TERM cluster" {
+				t.Fatalf("OpenTofu got %v, want SIGTERM", got)
+			}
+			break
+		}
+	}
+	if got := grep(e.logLines(), "signal "); len(got) == 0 {
+		t.Fatalf("OpenTofu was not stopped when the wrapper was killed: %v", e.logLines())
+	}
+	// The killed wrapper could not remove its clear file; the next run does.
+	e.vars["FAKE_MODE"] = "ok"
+	if code, out := e.run("plan"); code != 0 || !strings.Contains(out, "removed stale stacks/cluster/"+ClearFile) {
+		t.Fatalf("run after the kill: exit %d\n%s", code, out)
+	}
+	e.assertNoClearSecrets()
+}
