@@ -134,9 +134,8 @@ func restoreDB(ctx context.Context, o restoreDBOptions, app string, run runKubec
 	switch result {
 	case "restored":
 		fmt.Fprintf(out, "restore: %s restored; applying the app's owner, grants and password\n", creds.Database)
-		ensure := o.dbEnsureOptions
-		if err := dbEnsure(ctx, ensure, app, run, out, errOut); err != nil {
-			return fmt.Errorf("%s is restored, but %w; run `infra db ensure %s --engine %s` again before starting the app", creds.Database, err, app, o.engine)
+		if err := dbEnsure(ctx, o.dbEnsureOptions, app, run, out, errOut); err != nil {
+			return fmt.Errorf("%s is restored, but applying its owner and password failed: %w; run `infra db ensure %s --engine %s` (the app is started again and may not log in until then)", creds.Database, err, app, o.engine)
 		}
 	case "unchanged", "dry-run":
 	default:
