@@ -29,6 +29,7 @@ type fakeCluster struct {
 	jobStatus string         // status JSON of the Job
 	logs      string
 	noCronJob bool
+	ensureErr bool           // db ensure's init.sh fails
 	replicas  map[string]int // kind/name -> replicas
 }
 
@@ -68,6 +69,9 @@ func (f *fakeCluster) run(_ context.Context, args []string, in io.Reader, _ io.W
 	case strings.HasPrefix(line, "logs"):
 		return []byte(f.logs), nil
 	case strings.HasPrefix(line, "exec"):
+		if f.ensureErr {
+			return nil, errors.New("exit status 1")
+		}
 		return []byte("init: ok n8n n8n\n"), nil
 	}
 	return nil, nil
@@ -95,6 +99,14 @@ func TestRestoreDB(t *testing.T) {
 			opts:      func(o *restoreDBOptions) { o.backup = "2026-05-20/021500Z" },
 			cluster:   fakeCluster{jobStatus: `{"succeeded":1}`, logs: restored},
 			wantArgs:  []string{"sh", "/scripts/restore.sh", "n8n", "db/postgres/2026-05-20/021500Z"},
+			wantScale: []string{"deployment/n8n-main=0", "statefulset/n8n-worker=0", "deployment/n8n-main=1", "statefulset/n8n-worker=2"},
+			ensure:    true,
+		},
+		{
+			name:      "restored, but db ensure fails: said, and the app comes back",
+			cluster:   fakeCluster{jobStatus: `{"succeeded":1}`, logs: restored, ensureErr: true},
+			wantErr:   "n8n is restored, but applying its owner and password failed",
+			wantArgs:  []string{"sh", "/scripts/restore.sh", "n8n"},
 			wantScale: []string{"deployment/n8n-main=0", "statefulset/n8n-worker=0", "deployment/n8n-main=1", "statefulset/n8n-worker=2"},
 			ensure:    true,
 		},
