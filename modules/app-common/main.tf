@@ -69,9 +69,15 @@ resource "kubectl_manifest" "network_policy" {
       policyTypes = ["Ingress"]
       ingress = [{
         from = concat(
-          [for n in distinct(concat([local.ingress.namespace], var.network_policy.from_namespaces)) :
+          # Traefik's pods, not its whole namespace (infra also runs the
+          # operators, Velero and the exporters).
+          [{
+            namespaceSelector = { matchLabels = { "kubernetes.io/metadata.name" = local.ingress.namespace } }
+            podSelector       = { matchLabels = local.ingress.pod_labels }
+          }],
+          [for n in var.network_policy.from_namespaces :
           { namespaceSelector = { matchLabels = { "kubernetes.io/metadata.name" = n } } }],
-          [{ podSelector = {} }],
+          var.network_policy.own_namespace ? [{ podSelector = {} }] : [],
         )
         ports = [for p in var.network_policy.ports : { protocol = "TCP", port = p }]
       }]

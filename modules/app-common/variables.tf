@@ -22,7 +22,7 @@ variable "app" {
 }
 
 variable "platform" {
-  description = "What the app takes from the platform: module.k8s_config.app_platform (ingress class, Traefik's namespace, TLS and its annotations, apps-tier label, Velero's namespace, storage class)."
+  description = "What the app takes from the platform: module.k8s_config.app_platform (ingress class, Traefik's namespace and pod labels, TLS and its annotations, apps-tier label, Velero's namespace, storage class)."
   type = object({
     ingress = object({
       class_name     = string
@@ -30,11 +30,18 @@ variable "platform" {
       tls            = bool
       cluster_issuer = string
       annotations    = map(string)
+      # Traefik's pod labels: the app's NetworkPolicy admits these pods of
+      # the ingress namespace, not the whole namespace.
+      pod_labels = map(string)
     })
     apps_tier_label  = object({ key = string, value = string })
     velero_namespace = string
     storage_class    = string
   })
+  validation {
+    condition     = length(var.platform.ingress.pod_labels) > 0
+    error_message = "platform.ingress.pod_labels must name Traefik's pods: empty, every pod of the ingress namespace would reach the app."
+  }
   validation {
     condition     = var.platform.ingress.tls == (var.platform.ingress.cluster_issuer != null)
     error_message = "platform.ingress: tls must be true exactly when a cluster_issuer is given (prod)."
@@ -80,11 +87,14 @@ variable "routes" {
 }
 
 variable "network_policy" {
-  description = "Who may reach the app's pods (selected by pod_selector) on ports: always Traefik's namespace and the app's own namespace (its jobs), plus from_namespaces (for example metrics for Prometheus)."
+  description = "Who may reach the app's pods (selected by pod_selector) on ports: always Traefik's pods, the app's own namespace (its jobs) unless own_namespace is false, plus from_namespaces (for example metrics for Prometheus)."
   type = object({
     pod_selector    = map(string)
     ports           = list(number)
     from_namespaces = optional(list(string), [])
+    # false when the ports trust their peer's address (Mailu's PROXY
+    # protocol ports): then Traefik alone reaches them.
+    own_namespace = optional(bool, true)
   })
   validation {
     condition     = length(var.network_policy.ports) > 0 && alltrue([for p in var.network_policy.ports : p > 0 && p < 65536])

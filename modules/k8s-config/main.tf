@@ -5,8 +5,11 @@ locals {
   # What every ingress of the platform uses (output ingress): TLS and DNS
   # annotations in prod only, where cert-manager and external-dns run.
   ingress = {
-    class_name     = local.ingress_class_name
-    namespace      = "infra"
+    class_name = local.ingress_class_name
+    namespace  = "infra"
+    # The labels the Traefik chart's selector gives its pods (name, and
+    # instance = <release>-<namespace>), for the apps' NetworkPolicies.
+    pod_labels     = { "app.kubernetes.io/name" = "traefik", "app.kubernetes.io/instance" = "traefik-infra" }
     tls            = local.cluster_issuer != null
     cluster_issuer = local.cluster_issuer
     annotations = var.is_prod ? {

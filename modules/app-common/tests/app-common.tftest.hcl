@@ -12,6 +12,7 @@ variables {
       tls            = true
       cluster_issuer = "letsencrypt-prod"
       annotations    = { "cert-manager.io/cluster-issuer" = "letsencrypt-prod", "external-dns.alpha.kubernetes.io/ttl" = "300" }
+      pod_labels     = { "app.kubernetes.io/name" = "traefik", "app.kubernetes.io/instance" = "traefik-infra" }
     }
     apps_tier_label  = { key = "fullfrontend.be/tier", value = "apps" }
     velero_namespace = "infra"
@@ -37,6 +38,10 @@ run "prod" {
     error_message = "the NetworkPolicy must admit Traefik's namespace, the extra namespaces and the app's own pods, nothing else"
   }
   assert {
+    condition     = yamldecode(kubectl_manifest.network_policy.yaml_body).spec.ingress[0].from[0].podSelector.matchLabels == { "app.kubernetes.io/name" = "traefik", "app.kubernetes.io/instance" = "traefik-infra" }
+    error_message = "from the ingress namespace, Traefik's pods only"
+  }
+  assert {
     condition     = yamldecode(kubectl_manifest.ingress[0].yaml_body).spec.ingressClassName == "traefik" && yamldecode(kubectl_manifest.ingress[0].yaml_body).metadata.annotations["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
     error_message = "the Ingress must use Traefik and ask cert-manager for its certificate in prod"
   }
@@ -58,7 +63,7 @@ run "dev" {
   command = plan
   variables {
     platform = {
-      ingress          = { class_name = "traefik", namespace = "infra", tls = false, cluster_issuer = null, annotations = {} }
+      ingress          = { class_name = "traefik", namespace = "infra", tls = false, cluster_issuer = null, annotations = {}, pod_labels = { "app.kubernetes.io/name" = "traefik", "app.kubernetes.io/instance" = "traefik-infra" } }
       apps_tier_label  = { key = "fullfrontend.be/tier", value = "apps" }
       velero_namespace = "infra"
       storage_class    = null
@@ -110,7 +115,7 @@ run "refuses_tls_without_issuer" {
   command = plan
   variables {
     platform = {
-      ingress          = { class_name = "traefik", namespace = "infra", tls = true, cluster_issuer = null, annotations = {} }
+      ingress          = { class_name = "traefik", namespace = "infra", tls = true, cluster_issuer = null, annotations = {}, pod_labels = { "app.kubernetes.io/name" = "traefik", "app.kubernetes.io/instance" = "traefik-infra" } }
       apps_tier_label  = { key = "fullfrontend.be/tier", value = "apps" }
       velero_namespace = "infra"
       storage_class    = null

@@ -79,9 +79,12 @@ module "common" {
   # host of the app; TLS ends at Traefik (prod: the certificate mailu-tls,
   # also the mail ports' certificate, see tls.tf).
   routes = [for h in concat([""], keys(var.app.hosts)) : { host = h, service = local.front_service, port = 80 }]
+  # Traefik alone reaches the front's ports: its mail ports trust the PROXY
+  # header (trust.tf has the rest of Mailu's policies).
   network_policy = {
-    pod_selector = local.front_labels
-    ports        = concat([80], values(local.mail_ports))
+    pod_selector  = local.front_labels
+    ports         = concat([80], values(local.mail_ports))
+    own_namespace = false
   }
 }
 
@@ -94,25 +97,6 @@ resource "kubectl_manifest" "secrets" {
     type       = "Opaque"
     metadata   = { name = local.secret_name, namespace = module.common.namespace, labels = module.common.labels }
     data       = { for k, v in local.secret_data : k => base64encode(v) }
-  })
-  depends_on = [module.common]
-}
-
-# Every Mailu pod takes connections from this namespace only (app-common's
-# policy adds Traefik to the front's ports). Postfix accepts XCLIENT from the
-# pod network: reachable from another namespace, a pod there could claim to
-# be 127.0.0.1 and relay through it.
-resource "kubectl_manifest" "internal_policy" {
-  server_side_apply = true
-  yaml_body = yamlencode({
-    apiVersion = "networking.k8s.io/v1"
-    kind       = "NetworkPolicy"
-    metadata   = { name = "mailu-internal", namespace = module.common.namespace, labels = module.common.labels }
-    spec = {
-      podSelector = { matchLabels = local.release_labels }
-      policyTypes = ["Ingress"]
-      ingress     = [{ from = [{ podSelector = {} }] }]
-    }
   })
   depends_on = [module.common]
 }
@@ -142,9 +126,9 @@ resource "helm_release" "mailu" {
     initialAccount = { enabled = false }
     api            = { enabled = false }
 
-    # The pod network: Mailu's components trust each other there (Postfix
-    # accepts their XCLIENT). Postfix's relay networks are narrowed to
-    # loopback below, so no pod relays without logging in.
+    # The pod network: Postfix accepts XCLIENT from it and rspamd counts it
+    # as local. Postfix's relay networks are emptied below and only the
+    # front reaches Postfix (trust.tf), so no pod relays without logging in.
     subnet = var.pod_cidr
 
     postmaster = "postmaster"
@@ -267,14 +251,15 @@ resource "helm_release" "mailu" {
       resources      = local.resources.postfix
       updateStrategy = { type = "Recreate" } # ReadWriteOnce volume, as admin
       persistence    = { existingClaim = local.pvcs.queue }
-      # Mailu's default relay networks are the whole pod network (SUBNET):
-      # any pod that reached Postfix could send anywhere without a login.
-      # Loopback only; front hands Postfix the real client (XCLIENT) and
-      # logged-in senders are relayed as authenticated.
-      overrides = { "postfix.cf" = "mynetworks = 127.0.0.1/32 [::1]/128\n" }
+      # trust.tf: no relay networks, and the port Dovecot's forwards and
+      # vacation replies leave by.
+      overrides = local.postfix_overrides
     }
 
     dovecot = {
+      # trust.tf: forwards and vacation replies through Postfix's port for
+      # Dovecot, not through the public name.
+      overrides      = local.dovecot_overrides
       resources      = local.resources.dovecot
       updateStrategy = { type = "Recreate" } # ReadWriteOnce volume, as admin
       persistence    = { existingClaim = local.pvcs.mail }

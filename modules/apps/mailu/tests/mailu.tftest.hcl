@@ -32,6 +32,7 @@ variables {
       tls            = true
       cluster_issuer = "letsencrypt-prod"
       annotations    = { "cert-manager.io/cluster-issuer" = "letsencrypt-prod", "external-dns.alpha.kubernetes.io/ttl" = "300" }
+      pod_labels     = { "app.kubernetes.io/name" = "traefik", "app.kubernetes.io/instance" = "traefik-infra" }
     }
     apps_tier_label  = { key = "fullfrontend.be/tier", value = "apps" }
     velero_namespace = "infra"
@@ -72,12 +73,12 @@ run "prod" {
     error_message = "every published mail port must take the PROXY protocol header (the client's real address)"
   }
   assert {
-    condition     = yamldecode(helm_release.mailu.values[0]).externalRelay.networks == [] && yamldecode(helm_release.mailu.values[0]).postfix.overrides["postfix.cf"] == "mynetworks = 127.0.0.1/32 [::1]/128\n"
-    error_message = "relay networks must be loopback only: no RELAYNETS, Postfix's mynetworks narrowed from the pod network"
+    condition     = yamldecode(helm_release.mailu.values[0]).externalRelay.networks == [] && yamldecode(helm_release.mailu.values[0]).postfix.overrides["postfix.cf"] == "mynetworks =\n"
+    error_message = "no relay networks: no RELAYNETS, Postfix's mynetworks emptied (a client can claim 127.0.0.1 through a PROXY header)"
   }
   assert {
-    condition     = yamldecode(kubectl_manifest.internal_policy.yaml_body).spec == { podSelector = { matchLabels = { "app.kubernetes.io/name" = "mailu", "app.kubernetes.io/instance" = "mailu" } }, policyTypes = ["Ingress"], ingress = [{ from = [{ podSelector = {} }] }] }
-    error_message = "every Mailu pod (Postfix trusts XCLIENT from the pod network) must take connections from its own namespace only"
+    condition     = yamldecode(helm_release.mailu.values[0]).dovecot.overrides["dovecot.conf"] == "submission_host = mailu-postfix-forward.mailu.svc.cluster.local:10026\n" && yamldecode(kubectl_manifest.forward_service.yaml_body).spec.ports[0].port == 10026
+    error_message = "Dovecot's forwards and vacation replies must leave through Postfix's forward port, not the public name"
   }
   assert {
     condition     = yamldecode(helm_release.mailu.values[0]).ingress.realIpFrom == "10.244.0.0/16" && yamldecode(helm_release.mailu.values[0]).subnet == "10.244.0.0/16"
@@ -226,6 +227,7 @@ run "dev" {
         tls            = false
         cluster_issuer = null
         annotations    = {}
+        pod_labels     = { "app.kubernetes.io/name" = "traefik", "app.kubernetes.io/instance" = "traefik-infra" }
       }
       apps_tier_label  = { key = "fullfrontend.be/tier", value = "apps" }
       velero_namespace = "infra"

@@ -20,6 +20,7 @@ variables {
       tls            = true
       cluster_issuer = "letsencrypt-prod"
       annotations    = { "cert-manager.io/cluster-issuer" = "letsencrypt-prod", "external-dns.alpha.kubernetes.io/ttl" = "300" }
+      pod_labels     = { "app.kubernetes.io/name" = "traefik", "app.kubernetes.io/instance" = "traefik-infra" }
     }
     apps_tier_label  = { key = "fullfrontend.be/tier", value = "apps" }
     velero_namespace = "infra"
@@ -177,7 +178,7 @@ run "dev" {
     }
     # module.k8s_config.app_platform in dev: no cert-manager, no external-dns.
     platform = {
-      ingress          = { class_name = "traefik", namespace = "infra", tls = false, cluster_issuer = null, annotations = {} }
+      ingress          = { class_name = "traefik", namespace = "infra", tls = false, cluster_issuer = null, annotations = {}, pod_labels = { "app.kubernetes.io/name" = "traefik", "app.kubernetes.io/instance" = "traefik-infra" } }
       apps_tier_label  = { key = "fullfrontend.be/tier", value = "apps" }
       velero_namespace = "infra"
       storage_class    = null
