@@ -24,6 +24,7 @@ func CheckPolicies(chartsDir string, p *Plan) []Problem {
 	}
 	all := append(slices.Clone(p.Manifests), p.Rendered...)
 	out = append(out, RollingRWO(all)...)
+	out = append(out, MailTrust(p, all)...)
 	for _, m := range all {
 		out = append(out, BitnamiInManifest(m)...)
 		out = append(out, UnpinnedImagesInManifest(m)...)
