@@ -113,6 +113,10 @@ func TestPlatformPlanChecks(t *testing.T) {
 			}
 			t.Run("render", func(t *testing.T) { renderReleases(t, renderer, repoDir, apis, p, pe.allKnown) })
 			t.Run("policies", func(t *testing.T) { reportProblems(t, planscan.CheckPolicies(charts, p)) })
+			// Mailu renders in the plan with every secret (its secret key).
+			if pe.allKnown {
+				t.Run("mail relay", func(t *testing.T) { checkMailRelay(t, p) })
+			}
 			// Alertmanager receives real alerts once, in the plan with
 			// every secret (its heartbeat URL among them).
 			t.Run("alerts", func(t *testing.T) { checkAlerts(t, p, pe.allKnown, pe.allKnown) })

@@ -37,6 +37,11 @@ func AptPackages() []string {
 		// (internal/testsupport/dovecottest): Debian's Dovecot, the server
 		// of both Mail-in-a-Box and Mailu; its doveadm reads the copy back.
 		"dovecot-imapd",
+		// Mailu's relay decision is run on a real Postfix
+		// (internal/testsupport/postfixtest); its SASL client logs in to
+		// the relay with the PLAIN mechanism of libsasl2-modules.
+		"postfix",
+		"libsasl2-modules",
 	}
 }
 
