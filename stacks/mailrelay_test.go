@@ -18,6 +18,7 @@ import (
 // 127.0.0.0/8, where the test stands its peers:
 //   - 127.0.0.2, the front: it passes on what a client claims (XCLIENT);
 //   - 127.0.0.4, Dovecot: its forwards and vacation replies.
+//
 // The NetworkPolicies that keep everyone else off these ports are checked
 // by planscan.MailTrust.
 func checkMailRelay(t *testing.T, p *planscan.Plan) {
