@@ -78,9 +78,6 @@ func checkMailRelay(t *testing.T, p *planscan.Plan) {
 		Services: append([]string{"smtp", "10025"}, forwardServices(local(over["postfix.master"]))...),
 	})
 	forward := forwardServices(local(over["postfix.master"]))
-	if len(forward) != 1 {
-		t.Fatalf("want one Postfix port for Dovecot's forwards in postfix.master, got %v", forward)
-	}
 
 	const front, dovecot = "127.0.0.2", "127.0.0.4"
 	cases := []struct {
@@ -91,7 +88,12 @@ func checkMailRelay(t *testing.T, p *planscan.Plan) {
 		{"a pod passed on by front as itself", "smtp", front, "ADDR=127.0.0.9", "someone@example.net", 554},
 		{"a client claiming 127.0.0.1 on the submission relay port", "10025", front, "ADDR=127.0.0.1", "someone@example.net", 554},
 		{"inbound mail for a mailbox", "smtp", front, "ADDR=203.0.113.7", "alice@fullfrontend.be", 250},
-		{"Dovecot's forward", forward[0], dovecot, "", "someone@example.net", 250},
+	}
+	if len(forward) == 1 {
+		cases = append(cases, struct {
+			name, service, from, xclient, rcpt string
+			want                               int
+		}{"Dovecot's forward", forward[0], dovecot, "", "someone@example.net", 250})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,6 +114,9 @@ func checkMailRelay(t *testing.T, p *planscan.Plan) {
 		})
 	}
 
+	if len(forward) != 1 {
+		t.Fatalf("want one Postfix port for Dovecot's forwards in postfix.master, got %v", forward)
+	}
 	t.Run("XCLIENT refused on the forward port", func(t *testing.T) {
 		s := pf.Dial(t, forward[0], dovecot)
 		s.Cmd(t, "EHLO dovecot.test")
