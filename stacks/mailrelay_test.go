@@ -1,11 +1,18 @@
 package stacks
 
 import (
+	"fmt"
+	"net"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"fullfrontend.be/infra/internal/planscan"
+	"fullfrontend.be/infra/internal/testsupport/dovecottest"
 	"fullfrontend.be/infra/internal/testsupport/postfixtest"
 	"fullfrontend.be/infra/internal/testsupport/smtpsink"
 )
@@ -22,7 +29,7 @@ import (
 // The NetworkPolicies that keep everyone else off these ports are checked
 // by planscan.MailTrust.
 func checkMailRelay(t *testing.T, p *planscan.Plan) {
-	var env, over map[string]any
+	var env, over, dovecotOver map[string]any
 	for _, m := range p.Rendered {
 		if m.Kind() != "ConfigMap" || !strings.HasPrefix(m.Name(), "mailu-") {
 			continue
@@ -33,6 +40,8 @@ func checkMailRelay(t *testing.T, p *planscan.Plan) {
 			env = data
 		case "mailu-postfix-override":
 			over = data
+		case "mailu-dovecot-override":
+			dovecotOver = data
 		}
 	}
 	subnet, _ := env["SUBNET"].(string)
@@ -148,6 +157,117 @@ func checkMailRelay(t *testing.T, p *planscan.Plan) {
 			t.Errorf("the relay received %+v", m)
 		}
 	})
+	t.Run("Dovecot's sieve forward and vacation reply leave through the relay", func(t *testing.T) {
+		conf, _ := dovecotOver["dovecot.conf"].(string)
+		checkDovecotForward(t, conf, fmt.Sprintf("127.0.0.1:%d", pf.Ports[forward[0]]), relay)
+	})
+}
+
+// checkDovecotForward delivers a message over LMTP to a real Dovecot
+// (Debian's 2.3 with Pigeonhole, as Mailu's image) whose user has a sieve
+// script with a redirect and a vacation reply. Dovecot reads Mailu's
+// submission_host for PROXY protocol on port 25 (the public name), then
+// the rendered override, as Mailu's dovecot.conf does with its last line
+// (!include_try /overrides/dovecot.conf). The override's Service name
+// resolves to Postfix in the cluster; here it is replaced by the test's
+// Postfix port. Both mails must reach the relay.
+func checkDovecotForward(t *testing.T, override, postfixAddr string, relay *smtpsink.Sink) {
+	m := regexp.MustCompile(`(?m)^submission_host = (\S+)$`).FindStringSubmatch(override)
+	if m == nil {
+		t.Fatalf("the rendered Dovecot override sets no submission_host:\n%s", override)
+	}
+	dir := t.TempDir()
+	overrideFile := filepath.Join(dir, "dovecot-override.conf")
+	if err := os.WriteFile(overrideFile, []byte(strings.ReplaceAll(override, m[1], postfixAddr)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lmtpPort := dovecottest.FreePort(t)
+	ca := dovecottest.NewCA(t)
+	d := dovecottest.Start(t, ca, dovecottest.Config{Delim: "/", Users: map[string]string{"alice@fullfrontend.be": "alice-password"},
+		Extra: fmt.Sprintf(`protocols = imap lmtp
+postmaster_address = postmaster@fullfrontend.be
+hostname = mail.fullfrontend.be
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = %d
+  }
+}
+protocol lmtp {
+  mail_plugins = $mail_plugins sieve
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+  sieve_vacation_dont_check_recipient = yes
+  sieve_vacation_send_from_recipient = yes
+}
+submission_host = mail.fullfrontend.be
+!include_try %s
+`, lmtpPort, overrideFile)})
+	home := filepath.Join(d.MailRoot, "fullfrontend.be", "alice")
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dovecottest.WriteFile(t, filepath.Join(home, ".dovecot.sieve"), `require ["vacation"];
+redirect "alice.forward@example.net";
+vacation :days 1 :subject "Absente" "De retour lundi.";
+`)
+	for _, p := range []string{home, filepath.Join(home, ".dovecot.sieve"), filepath.Join(d.MailRoot, "fullfrontend.be")} {
+		if err := os.Chown(p, d.MailUID, d.MailGID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", lmtpPort), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tp := textproto.NewConn(c)
+	step := func(cmd string, want int) {
+		t.Helper()
+		if cmd != "" {
+			if err := tp.PrintfLine("%s", cmd); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, msg, err := tp.ReadResponse(want); err != nil {
+			t.Fatalf("LMTP %q: %v %s", cmd, err, msg)
+		}
+	}
+	step("", 220)
+	step("LHLO test", 250)
+	step("MAIL FROM:<bob@example.org>", 250)
+	step("RCPT TO:<alice@fullfrontend.be>", 250)
+	step("DATA", 354)
+	w := tp.DotWriter()
+	fmt.Fprint(w, "From: Bob <bob@example.org>\r\nTo: alice@fullfrontend.be\r\nSubject: devis\r\nMessage-ID: <devis-1@example.org>\r\nDate: Sat, 05 Dec 2026 10:00:00 +0000\r\n\r\nBonjour Alice.\r\n")
+	w.Close()
+	step("", 250)
+
+	want := map[string]bool{"alice.forward@example.net": false, "bob@example.org": false}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		for _, msg := range relay.Messages() {
+			for _, to := range msg.To {
+				if _, ok := want[to]; ok {
+					want[to] = true
+				}
+			}
+		}
+		if want["alice.forward@example.net"] && want["bob@example.org"] {
+			return
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(filepath.Dir(d.Conf), "dovecot.log"))
+			t.Fatalf("after 60 s the relay has the forward: %v, the vacation reply: %v (refused: %v)\nDovecot's log:\n%s",
+				want["alice.forward@example.net"], want["bob@example.org"], relay.Refused(), log)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // forwardServices are the master.cf service names of postconf -M lines.

@@ -42,6 +42,10 @@ func AptPackages() []string {
 		// the relay with the PLAIN mechanism of libsasl2-modules.
 		"postfix",
 		"libsasl2-modules",
+		// Dovecot's sieve forwards and vacation replies, delivered over
+		// LMTP, leave through that Postfix.
+		"dovecot-lmtpd",
+		"dovecot-sieve",
 	}
 }
 

@@ -95,6 +95,9 @@ type Config struct {
 	Master map[string]string // master user -> password ("" map: none)
 	// mailboxes are the namespace's special folders: name -> attribute.
 	Mailboxes map[string]string
+	// Extra is appended to dovecot.conf (a later setting wins): more
+	// protocols, plugins, includes.
+	Extra string
 }
 
 // Server is a real Dovecot (Debian's dovecot-imapd) started by the test
@@ -264,7 +267,8 @@ service stats {
     mode = 0666
   }
 }
-`, dir, attempt, port, ca.CertFile, ca.KeyFile, internal, login, uid, gid, d.MailRoot, layout, masterDB, mailUser, c.Delim, mb.String(), run)
+%[17]s
+`, dir, attempt, port, ca.CertFile, ca.KeyFile, internal, login, uid, gid, d.MailRoot, layout, masterDB, mailUser, c.Delim, mb.String(), run, c.Extra)
 		d.Conf = filepath.Join(dir, "dovecot.conf")
 		WriteFile(t, d.Conf, conf)
 		var out bytes.Buffer
