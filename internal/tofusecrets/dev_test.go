@@ -29,6 +29,7 @@ func (e *env) devPaths() (key, secretsFile string) {
 func (e *env) generatedMode() (prodKey string) {
 	e.t.Helper()
 	delete(e.vars, "SOPS_AGE_KEY_FILE")
+	delete(e.vars, "SECRETS_FILE")
 	prodKey = filepath.Join(e.vars["HOME"], ".config", "sops", "age", "keys.txt")
 	e.writeFile(strings.TrimPrefix(prodKey, e.root+"/"), readFile(e.t, e.key), 0o600)
 	return prodKey
@@ -202,8 +203,8 @@ func TestDevGeneratesItsSecretsOnceAndNeverTouchesProd(t *testing.T) {
 	e.assertNoClearSecrets()
 }
 
-func TestDevExplicitKeyWins(t *testing.T) {
-	e := newEnv(t) // SOPS_AGE_KEY_FILE is set, as the earlier tests run dev
+func TestDevExplicitSecretsFileWins(t *testing.T) {
+	e := newEnv(t) // SECRETS_FILE and SOPS_AGE_KEY_FILE are set, as the earlier tests run dev
 	devKey, devSecrets := e.devPaths()
 	code, out := e.run("plan")
 	if code != 0 {
@@ -218,6 +219,31 @@ func TestDevExplicitKeyWins(t *testing.T) {
 	for _, p := range []string{devKey, devSecrets} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s was created although a key was given", p)
+		}
+	}
+}
+
+// The README's order: bin/age-init.sh exports SOPS_AGE_KEY_FILE, then
+// `make dev` in the same shell. Dev must not read secrets.tfvars.enc.
+func TestDevNeverReadsProdSecretsUnasked(t *testing.T) {
+	e := newEnv(t)
+	delete(e.vars, "SECRETS_FILE") // SOPS_AGE_KEY_FILE stays, as after age-init
+	devKey, devSecrets := e.devPaths()
+	code, out := e.run("plan")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if !strings.Contains(out, "dev reads only the generated dev secrets") {
+		t.Errorf("the run does not say it ignores SOPS_AGE_KEY_FILE:\n%s", out)
+	}
+	for _, l := range grep(e.logLines(), "secret ") {
+		if strings.Contains(l, "0123456789abcdef-é") {
+			t.Errorf("a value of secrets.tfvars.enc reached OpenTofu in dev: %s", l)
+		}
+	}
+	for _, p := range []string{devKey, devSecrets} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("the generated dev key or secrets are missing: %v", err)
 		}
 	}
 }

@@ -5,8 +5,8 @@
 // file left by a run that was killed outright is removed, with a warning,
 // before the next run does anything else.
 //
-// In dev, with neither SOPS_AGE_KEY_FILE nor SECRETS_FILE given, it uses
-// the generated dev key and dev secrets (internal/devenv), creating them on
+// In dev, unless SECRETS_FILE names a file, it uses the generated dev key
+// and dev secrets (never secrets.tfvars.enc, even with SOPS_AGE_KEY_FILE set) (internal/devenv), creating them on
 // the first run, checks the local cluster's kubeconfig before OpenTofu
 // runs, and ends a dev apply with the /etc/hosts lines of every FQDN.
 package tofusecrets
@@ -201,7 +201,13 @@ func (c Config) outputStacks(env string, stacks []string) ([]string, error) {
 func (c Config) sources(ctx context.Context, env string) (keyFile, secretsFile string, err error) {
 	devKey, devKeyErr := devenv.KeyFile(c.Dev.Home, c.Dev.XDGConfigHome)
 	devSecrets := filepath.Join(c.RepoRoot, devenv.SecretsPath)
-	if env == "dev" && c.KeyFile == "" && c.SecretsFile == "" {
+	// Dev reads no file but its own unless SECRETS_FILE names one: an
+	// operator's shell keeps SOPS_AGE_KEY_FILE (bin/age-init.sh exports it),
+	// and prod's token and keys have no business in a laptop's clear file.
+	if env == "dev" && c.SecretsFile == "" {
+		if c.KeyFile != "" {
+			fmt.Fprintf(c.Stderr, "tofu-secrets: dev: SOPS_AGE_KEY_FILE is set, but dev reads only the generated dev secrets (never %s unless SECRETS_FILE names it)\n", rel(c.RepoRoot, c.secretsFile()))
+		}
 		if devKeyErr != nil {
 			return "", "", devKeyErr
 		}
@@ -237,7 +243,7 @@ func (c Config) sources(ctx context.Context, env string) (keyFile, secretsFile s
 		}
 		return keyFile, secretsFile, nil
 	}
-	fmt.Fprintf(c.Stderr, "tofu-secrets: dev: using %s with the age key %s (SOPS_AGE_KEY_FILE or SECRETS_FILE is set), not the generated dev secrets; unset both to use those\n", rel(c.RepoRoot, secretsFile), keyFile)
+	fmt.Fprintf(c.Stderr, "tofu-secrets: dev: using %s (SECRETS_FILE) with the age key %s, not the generated dev secrets; unset SECRETS_FILE to use those\n", rel(c.RepoRoot, secretsFile), keyFile)
 	return keyFile, secretsFile, nil
 }
 

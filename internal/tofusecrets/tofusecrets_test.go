@@ -115,10 +115,12 @@ func newEnv(t *testing.T) *env {
 		"INFRA_REPO":        root,
 		"TOFU_BINARY":       fakeTofuBinary,
 		"SOPS_AGE_KEY_FILE": e.key,
-		"FAKE_LOG":          e.log,
-		"FAKE_READY":        e.ready,
-		"FAKE_MODE":         "ok",
-		"APP_ENV":           "dev",
+		// Named: dev reads secrets.tfvars.enc only when SECRETS_FILE says so.
+		"SECRETS_FILE": filepath.Join(root, "secrets.tfvars.enc"),
+		"FAKE_LOG":     e.log,
+		"FAKE_READY":   e.ready,
+		"FAKE_MODE":    "ok",
+		"APP_ENV":      "dev",
 	}
 	return e
 }
