@@ -1,14 +1,11 @@
 package tofusecrets
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -60,13 +57,12 @@ func checkSecrets(env string, clear []byte, file string) (stateSecrets, error) {
 // literalStrings returns every top-level string assignment of a tfvars
 // document; other values are left out.
 func literalStrings(tfvars []byte) (map[string]string, error) {
-	file, diags := hclsyntax.ParseConfig(tfvars, "secrets.tfvars", hcl.InitialPos)
-	if diags.HasErrors() {
-		// The diagnostics quote the offending line: keep secrets out of errors.
-		return nil, errors.New("the decrypted secrets are not valid tfvars (HCL): fix secrets.tfvars and encrypt it again")
+	body, err := parseSecrets(tfvars)
+	if err != nil {
+		return nil, err
 	}
 	out := map[string]string{}
-	for name, attr := range file.Body.(*hclsyntax.Body).Attributes {
+	for name, attr := range body.Attributes {
 		v, diags := attr.Expr.Value(nil)
 		if !diags.HasErrors() && v.IsWhollyKnown() && !v.IsNull() && v.Type() == cty.String {
 			out[name] = v.AsString()
@@ -88,12 +84,12 @@ func (c Config) checkDeclared(clear []byte, file string) error {
 		}
 		maps.Copy(declared, d)
 	}
-	doc, diags := hclsyntax.ParseConfig(clear, "secrets.tfvars", hcl.InitialPos)
-	if diags.HasErrors() {
-		return errors.New("the decrypted secrets are not valid tfvars (HCL): fix secrets.tfvars and encrypt it again")
+	body, err := parseSecrets(clear)
+	if err != nil {
+		return err
 	}
 	var unknown []string
-	for name := range doc.Body.(*hclsyntax.Body).Attributes {
+	for name := range body.Attributes {
 		if declared[name] {
 			continue
 		}

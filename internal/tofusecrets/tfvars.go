@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -47,14 +48,14 @@ func declaredBlocks(stackDir, blockType string) (map[string]bool, error) {
 // selectVariables keeps, from a clear tfvars document, the assignments of the
 // variables a stack declares. One secrets file serves both stacks, and
 // OpenTofu warns on every undeclared value; filtering also means a stack
-// never sees secrets it does not use. Assignments are copied byte for byte.
+// never sees secrets it does not use. Each value is written back as a
+// literal (see parseSecrets): OpenTofu never evaluates a secret, so it
+// never quotes one in an error.
 func selectVariables(tfvars []byte, declared map[string]bool) (out []byte, kept []string, err error) {
-	file, diags := hclsyntax.ParseConfig(tfvars, "secrets.tfvars", hcl.InitialPos)
-	if diags.HasErrors() {
-		// The diagnostics quote the offending source line: keep secrets out of errors.
-		return nil, nil, fmt.Errorf("the decrypted secrets are not valid tfvars (HCL) near line %d: fix secrets.tfvars and encrypt it again", diags[0].Subject.Start.Line)
+	body, err := parseSecrets(tfvars)
+	if err != nil {
+		return nil, nil, err
 	}
-	body := file.Body.(*hclsyntax.Body)
 	if len(body.Blocks) > 0 {
 		return nil, nil, fmt.Errorf("the decrypted secrets contain a block (line %d); tfvars hold only `name = value` assignments", body.Blocks[0].DefRange().Start.Line)
 	}
@@ -68,8 +69,13 @@ func selectVariables(tfvars []byte, declared map[string]bool) (out []byte, kept 
 		if !declared[name] {
 			continue
 		}
-		r := body.Attributes[name].SrcRange
-		buf.Write(tfvars[r.Start.Byte:r.End.Byte])
+		attr := body.Attributes[name]
+		v, diags := attr.Expr.Value(nil)
+		if diags.HasErrors() {
+			return nil, nil, fmt.Errorf("secret %s (line %d): not a literal value (a string must be in double quotes, a list in [ ], a map in { }); fix secrets.tfvars and encrypt it again", name, attr.SrcRange.Start.Line)
+		}
+		buf.WriteString(name + " = ")
+		buf.Write(hclwrite.TokensForValue(v).Bytes())
 		buf.WriteByte('\n')
 		kept = append(kept, name)
 	}
@@ -82,11 +88,11 @@ func selectVariables(tfvars []byte, declared map[string]bool) (out []byte, kept 
 // assigned a literal string; the error lists all missing names at once.
 // Errors name variables and lines, never values: these are secrets.
 func StringValues(tfvars []byte, names ...string) (map[string]string, error) {
-	file, diags := hclsyntax.ParseConfig(tfvars, "secrets.tfvars", hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("the decrypted secrets are not valid tfvars (HCL) near line %d: fix secrets.tfvars and encrypt it again", diags[0].Subject.Start.Line)
+	body, err := parseSecrets(tfvars)
+	if err != nil {
+		return nil, err
 	}
-	attrs := file.Body.(*hclsyntax.Body).Attributes
+	attrs := body.Attributes
 	out := make(map[string]string, len(names))
 	var missing []string
 	for _, name := range names {
@@ -107,4 +113,32 @@ func StringValues(tfvars []byte, names ...string) (map[string]string, error) {
 		return nil, fmt.Errorf("the decrypted secrets do not set %s: add them to secrets.tfvars (see secrets.tfvars.example) and encrypt it again", strings.Join(missing, ", "))
 	}
 	return out, nil
+}
+
+// parseSecrets parses a clear tfvars document as literals: a password with
+// "${" or "%{" in it is what the operator typed, where HCL would read a
+// template (and OpenTofu fail, quoting the line). No tfvars value can use a
+// template (there are no variables to read), so every such sequence is
+// escaped ($${, %%{) first; the diagnostics are never returned, they quote
+// the source.
+func parseSecrets(tfvars []byte) (*hclsyntax.Body, error) {
+	file, diags := hclsyntax.ParseConfig(escapeTemplates(tfvars), "secrets.tfvars", hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("the decrypted secrets are not valid tfvars (HCL) near line %d: fix secrets.tfvars and encrypt it again", diags[0].Subject.Start.Line)
+	}
+	return file.Body.(*hclsyntax.Body), nil
+}
+
+// escapeTemplates doubles the $ or % of every "${" and "%{" not already
+// escaped.
+func escapeTemplates(b []byte) []byte {
+	out := make([]byte, 0, len(b)+8)
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if (c == '$' || c == '%') && i+1 < len(b) && b[i+1] == '{' && (i == 0 || b[i-1] != c) {
+			out = append(out, c)
+		}
+		out = append(out, c)
+	}
+	return out
 }

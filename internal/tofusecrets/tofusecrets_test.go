@@ -386,6 +386,10 @@ func TestErrors(t *testing.T) {
 			"is not encrypted for your age key"},
 		{"OpenTofu missing", func(e *env) { e.vars["TOFU_BINARY"] = filepath.Join(e.root, "no-tofu") }, []string{"plan"},
 			"run `make tools`"},
+		// Named, never printed (the check below looks for the value).
+		{"unquoted secret value", func(e *env) {
+			e.setSecrets(clearSecrets + "grafana_admin_password = Unquoted-Hunter2\n")
+		}, []string{"plan"}, "secret grafana_admin_password (line"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -396,6 +400,9 @@ func TestErrors(t *testing.T) {
 			code, out := e.run(tt.args...)
 			if code == 0 || !strings.Contains(out, tt.want) {
 				t.Fatalf("exit %d, want failure mentioning %q:\n%s", code, tt.want, out)
+			}
+			if strings.Contains(out, "Unquoted-Hunter2") {
+				t.Errorf("the secret value is printed:\n%s", out)
 			}
 			if got := grep(e.logLines(), "call "); len(got) != 0 {
 				t.Errorf("OpenTofu ran despite the error: %v", got)
