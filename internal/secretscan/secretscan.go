@@ -29,7 +29,10 @@ var namePatterns = []struct {
 	reason string
 }{
 	{regexp.MustCompile(`(^|/)secrets(\.[a-z0-9-]+)?\.tfvars$`), "clear secrets tfvars: encrypt it with bin/sops-encrypt.sh and commit only the .enc file"},
-	{regexp.MustCompile(`(^|/)[^/]*\.auto\.tfvars$`), "decrypted .auto.tfvars (written by scripts/tofu-secrets.sh): never commit it"},
+	{regexp.MustCompile(`(^|/)[^/]*\.auto\.tfvars(\.json)?$`), "decrypted .auto.tfvars (written by scripts/tofu-secrets.sh): never commit it"},
+	// Editors' copies of a clear secrets file hold the same secrets.
+	{regexp.MustCompile(`(^|/)[^/]*secrets[^/]*\.tfvars[^/]*(~|\.swp|\.swo|\.bak|\.orig)$`), "an editor's copy of a clear secrets file: delete it"},
+	{regexp.MustCompile(`(^|/)\.env$`), ".env files hold clear credentials: put secrets in secrets.tfvars and encrypt it"},
 	{regexp.MustCompile(`\.tfstate(\.[^/]*)?$`), "OpenTofu state holds every secret of a stack: it lives in the backend, not in git"},
 	{regexp.MustCompile(`(^|/)(keys\.txt|[^/]*\.agekey)$`), "age key file: keep it in your password manager, not in git"},
 	{regexp.MustCompile(`(^|/)\.kube/|(^|/)kubeconfig[^/]*$`), "kubeconfig: regenerate it with doctl, never commit it"},
@@ -48,10 +51,32 @@ func Check(name string, content []byte) []Finding {
 	if ext := path.Ext(name); ext != ".md" && realAgeKey.Match(content) {
 		out = append(out, Finding{name, "contains an age private key (AGE-SECRET-KEY-1...)"})
 	}
+	if !strings.HasSuffix(name, ".enc") {
+		for _, p := range contentPatterns {
+			if p.re.Match(content) {
+				out = append(out, Finding{name, p.reason})
+			}
+		}
+	}
 	if strings.HasSuffix(name, ".enc") && !secrets.IsCiphertext(content) {
 		out = append(out, Finding{name, "named .enc but is not SOPS ciphertext: encrypt with bin/sops-encrypt.sh"})
 	}
 	return out
+}
+
+// contentPatterns are secrets found by their form, whatever the file's
+// name (terraform.tfvars, prod.tfvars, a note): the findings never quote
+// the match.
+var contentPatterns = []struct {
+	re     *regexp.Regexp
+	reason string
+}{
+	{regexp.MustCompile(`\bdo[opr]_v1_[a-f0-9]{64}\b`), "contains a DigitalOcean API token (dop_v1_...): revoke it in the control panel, then put the new one in secrets.tfvars and encrypt it"},
+	// Spaces keys in the shape DigitalOcean issues them (an ID of 20
+	// capitals and digits starting with DO, a secret of 43 base64 signs).
+	{regexp.MustCompile(`spaces_access_key_id\s*=\s*"DO[0-9A-Z]{18}"|spaces_secret_access_key\s*=\s*"[A-Za-z0-9+/]{40,}"`), "assigns a Spaces key in clear: put it in secrets.tfvars and encrypt it"},
+	// A real PEM body (lines of base64), not a placeholder such as MIIEmock.
+	{regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----(\\n|\s)+([A-Za-z0-9+/=]{40,}(\\n|\s)+){2,}`), "contains a PEM private key: keep it in the SOPS secrets"},
 }
 
 // realAgeKey matches a complete Bech32 age identity, not the bare prefix
