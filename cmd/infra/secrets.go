@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,26 +52,54 @@ func ageInitCmd() *cobra.Command {
 }
 
 func sopsEncryptCmd() *cobra.Command {
-	return &cobra.Command{
+	var drop []string
+	cmd := &cobra.Command{
 		Use:   "sops-encrypt CLEAR_FILE ENCRYPTED_FILE",
-		Short: "Encrypt a clear tfvars file for $SOPS_AGE_RECIPIENTS under the sops.yaml policy",
-		Args:  cobra.ExactArgs(2),
+		Short: "Encrypt a clear tfvars file for $SOPS_AGE_RECIPIENTS and the existing file's recipients, under the sops.yaml policy",
+		Long: `Encrypt CLEAR_FILE into ENCRYPTED_FILE for every age public key of
+$SOPS_AGE_RECIPIENTS. When ENCRYPTED_FILE exists, its recipients are kept
+too: re-encrypting with only your own key would lock the other operators
+out without a word. Remove one on purpose with --drop.`,
+		Example: `  bin/sops-encrypt.sh secrets.tfvars secrets.tfvars.enc
+  SOPS_AGE_RECIPIENTS=age1alice...,age1bob... bin/sops-encrypt.sh secrets.tfvars secrets.tfvars.enc
+  bin/sops-encrypt.sh --drop age1former... secrets.tfvars secrets.tfvars.enc`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			s, err := newSOPS()
-			if err != nil {
-				return err
+			var existing []string
+			if data, err := os.ReadFile(args[1]); err == nil && secrets.IsCiphertext(data) {
+				if existing, err = secrets.Recipients(data); err != nil {
+					return fmt.Errorf("%s: %w", args[1], err)
+				}
 			}
-			recipients, err := secrets.ParseRecipients(os.Getenv(secrets.RecipientsEnv))
+			given := os.Getenv(secrets.RecipientsEnv)
+			var env []string
+			if given != "" || len(existing) == 0 {
+				var err error
+				if env, err = secrets.ParseRecipients(given); err != nil {
+					return err
+				}
+			}
+			recipients, kept, err := secrets.MergeRecipients(existing, env, drop)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[1], err)
+			}
+			s, err := newSOPS()
 			if err != nil {
 				return err
 			}
 			if err := s.Encrypt(c.Context(), args[0], args[1], recipients); err != nil {
 				return err
 			}
+			if len(kept) > 0 {
+				fmt.Fprintf(c.ErrOrStderr(), "kept %d recipient(s) of the existing %s that %s does not name: %s (remove one on purpose with --drop)\n",
+					len(kept), args[1], secrets.RecipientsEnv, strings.Join(kept, ", "))
+			}
 			fmt.Fprintf(c.ErrOrStderr(), "encrypted %s -> %s for %d recipient(s); commit %s, never %s\n", args[0], args[1], len(recipients), args[1], args[0])
 			return nil
 		},
 	}
+	cmd.Flags().StringArrayVar(&drop, "drop", nil, "an age public key to remove from the existing file's recipients (repeat for several)")
+	return cmd
 }
 
 // newSOPS locates sops and the repository's policy file.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,4 +141,38 @@ func ParseRecipients(value string) ([]string, error) {
 		return nil, fmt.Errorf("%s is empty: export it with every operator's age public key, comma-separated (bin/age-init.sh prints yours)", RecipientsEnv)
 	}
 	return out, nil
+}
+
+// MergeRecipients is who a re-encrypted file is for: the existing file's
+// recipients, less those dropped on purpose, plus the given ones. kept are
+// the existing recipients that given does not name (the caller says so). A
+// dropped key that is not an existing recipient is an error (a typo would
+// otherwise keep the operator it meant to remove), and so is an empty result.
+func MergeRecipients(existing, given, drop []string) (merged, kept []string, err error) {
+	for _, d := range drop {
+		if !slices.Contains(existing, d) {
+			return nil, nil, fmt.Errorf("--drop %s: not a recipient of the existing file (its recipients: %s)", d, strings.Join(existing, ", "))
+		}
+	}
+	for _, r := range existing {
+		if slices.Contains(drop, r) || slices.Contains(merged, r) {
+			continue
+		}
+		merged = append(merged, r)
+		if !slices.Contains(given, r) {
+			kept = append(kept, r)
+		}
+	}
+	for _, r := range given {
+		if slices.Contains(drop, r) {
+			return nil, nil, fmt.Errorf("%s is both dropped and in %s: remove it from one", r, RecipientsEnv)
+		}
+		if !slices.Contains(merged, r) {
+			merged = append(merged, r)
+		}
+	}
+	if len(merged) == 0 {
+		return nil, nil, fmt.Errorf("no recipient left: %s must name at least one age public key", RecipientsEnv)
+	}
+	return merged, kept, nil
 }
