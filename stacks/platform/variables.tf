@@ -555,3 +555,9 @@ variable "mail_mta_sts_mode" {
     error_message = "mail_mta_sts_mode must be testing, enforce or none (RFC 8461): testing first, enforce once the TLS reports are clean."
   }
 }
+
+variable "allow_key_change" {
+  description = "Keys whose change is meant, by their secrets-file name (n8n_encryption_key, analytics_app_secret, crm_app_secret, wordpress_salts, mailu_dkim_private_key): without it, a plan that changes one is refused, as data was written with it (stacks/platform/keys.tf)."
+  type        = set(string)
+  default     = []
+}

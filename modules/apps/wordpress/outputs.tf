@@ -22,3 +22,9 @@ output "salts_digest" {
   description = "SHA-256 of the keys and salts in use (reveals none of them): the tests check it does not change from one plan to the next."
   value       = nonsensitive(sha256(jsonencode(local.salts)))
 }
+
+output "salts_fingerprint" {
+  description = "sha256 of the salts in use (given or generated): the stack refuses their change unless asked (modules/key-guard)."
+  value       = sha256(jsonencode(local.salts))
+  sensitive   = true
+}
