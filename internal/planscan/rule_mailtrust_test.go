@@ -1,6 +1,7 @@
 package planscan
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,7 +12,7 @@ import (
 type mailFixture struct {
 	postfixCF, postfixMaster, dovecotConf string
 	policies                              []map[string]any
-	noForwardService                      bool
+	noForwardService, notRendered         bool
 }
 
 const (
@@ -110,6 +111,9 @@ func (f mailFixture) plan() (*Plan, []Manifest) {
 	for _, pol := range f.policies {
 		ms = append(ms, Manifest{Object: pol})
 	}
+	if f.notRendered {
+		ms = slices.DeleteFunc(ms, func(m Manifest) bool { return m.Release == mailuRel })
+	}
 	return p, ms
 }
 
@@ -120,6 +124,7 @@ func TestMailTrust(t *testing.T) {
 		wants []string // one substring per expected problem, in order
 	}{
 		{name: "the module's policies and overrides", edit: func(*mailFixture) {}},
+		{name: "Mailu not rendered (unknown inputs)", edit: func(f *mailFixture) { f.notRendered = true }},
 		{name: "the day before: one policy for the namespace, Traefik's whole namespace, loopback relay networks", edit: func(f *mailFixture) {
 			f.postfixCF = "mynetworks = 127.0.0.1/32 [::1]/128\n"
 			f.postfixMaster, f.dovecotConf, f.noForwardService = "", "", true
