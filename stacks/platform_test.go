@@ -59,7 +59,7 @@ var sopsVars = []string{
 	"nextcloud_admin_password=nextcloud-admin-password-0123",
 	`postgres_app_credentials={ n8n = { database = "n8n", user = "n8n", password = "n8n-password-0123" }, crm = { database = "crm", user = "crm", password = "crm-password-0123" }, analytics = { database = "umami", user = "umami", password = "umami-password-0123" }, nextcloud = { database = "nextcloud", user = "nextcloud", password = "nextcloud-password-0123" }, mailu = { database = "mailu", user = "mailu", password = "mailu-password-0123" } }`,
 	"mailu_secret_key=mailu-secret-key-0123456789abcdef0123",
-	"mailu_dkim_private_key=-----BEGIN PRIVATE KEY-----\nMIIEtest\n-----END PRIVATE KEY-----\n",
+	"mailu_dkim_private_key=-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAAStest\n-----END PRIVATE KEY-----\n",
 	`mariadb_app_credentials={ wordpress = { database = "wordpress", user = "wordpress", password = "wordpress-password-0123" } }`,
 	"n8n_encryption_key=n8n-encryption-key-0123456789abcdef0123",
 	"alert_heartbeat_url=https://hc-ping.example/0123456789",

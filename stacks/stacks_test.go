@@ -9,7 +9,12 @@
 package stacks
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,6 +252,13 @@ func TestInvalidInputFailsAtPlan(t *testing.T) {
 		{"mail alias to an unknown user", platform, []string{"app_env=dev", `mail_aliases={ contact = { destinations = ["nobody"] } }`}, "each a local part that is a key of mail_users or a full address"},
 		{"mail user with a plus", platform, []string{"app_env=dev", `mail_users={ "a+b" = {} }`}, "mail_users keys must be lower-case local parts"},
 		{"mail DMARC reports to nobody", platform, []string{"app_env=dev", `mail_users={ alice = {} }`}, "mail_dmarc.report_to (postmaster) is neither a key of mail_users nor of mail_aliases"},
+		{"Nextcloud external storage on the media bucket", platform, []string{"app_env=prod", `nextcloud_external_storage={ enabled = true, bucket = "fullfrontend-media" }`},
+			"nextcloud_external_storage.bucket is fullfrontend-media, which holds WordPress's media and the CRM's files"},
+		{"Nextcloud external storage on the state bucket", platform, []string{"app_env=prod", `nextcloud_external_storage={ enabled = true, bucket = "fullfrontend-tofu-state" }`},
+			"which holds the OpenTofu state"},
+		{"Ed25519 DKIM key", platform, []string{"app_env=dev", "mailu_dkim_private_key=" + ed25519PEM(t)}, "mailu_dkim_private_key is not an RSA key"},
+		{"second DKIM key at the stack's selector", platform, []string{"app_env=prod", "mailu_dkim_private_key=" + rsaPEM(t, 2048), `dns_extra_records={ old-dkim = { name = "dkim._domainkey", type = "TXT", targets = ["v=DKIM1; k=rsa; p=MIIBIjANBg"] } }`},
+			"gets 2 DKIM keys from"},
 		{"unknown app", platform, []string{"app_env=prod", `apps=["registry","wordpres"]`}, "apps: unknown app wordpres; the apps are analytics, crm,"},
 		{"credentials of an app outside the catalog", platform, []string{"app_env=dev", `postgres_app_credentials={ blog = { database = "blog", user = "blog", password = "0123456789abcdef" } }`}, "postgres_app_credentials has an entry blog, but blog is not an app of modules/environment/apps.yaml"},
 		{"credentials on the wrong engine", platform, []string{"app_env=dev", `mariadb_app_credentials={ n8n = { database = "n8n", user = "n8n", password = "0123456789abcdef", namespace = "n8n" } }`}, "mariadb_app_credentials has an entry n8n, but apps.yaml gives n8n database postgres"},
@@ -308,4 +320,50 @@ func TestNegativeTestsCanFail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ed25519PEM is a fresh Ed25519 private key in PKCS #8 PEM, the form
+// `openssl genpkey -algorithm ed25519` writes.
+func ed25519PEM(t *testing.T) string {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// The check of mailu_dkim_private_key (stacks/platform/variables.tf) finds
+// RSA's algorithm identifier at a fixed place of a PKCS #8 key's base64:
+// true for every RSA size an operator may give, false for Ed25519.
+func TestDKIMKeyAlgorithmCheck(t *testing.T) {
+	const rsaID = "ADANBgkqhkiG9w0BAQEFAA"
+	head := func(p string) string {
+		body := strings.ReplaceAll(strings.TrimPrefix(p, "-----BEGIN PRIVATE KEY-----"), "\n", "")
+		return body[:40]
+	}
+	for _, bits := range []int{1024, 2048, 3072, 4096} {
+		if h := head(rsaPEM(t, bits)); !strings.Contains(h, rsaID) {
+			t.Errorf("RSA %d: %s does not hold %s", bits, h, rsaID)
+		}
+	}
+	if h := head(ed25519PEM(t)); strings.Contains(h, rsaID) {
+		t.Errorf("Ed25519: %s holds %s", h, rsaID)
+	}
+}
+
+// rsaPEM is a fresh RSA private key in PKCS #8 PEM (openssl genpkey's form).
+func rsaPEM(t *testing.T, bits int) string {
+	key, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }

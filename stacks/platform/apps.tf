@@ -109,8 +109,13 @@ module "nextcloud" {
   chart          = module.charts.charts["nextcloud"]
   admin_password = local.nextcloud_admin_password
   # The shared Valkey; index 2 (the CRM owns 1 and empties it at every start).
-  redis                    = merge(local.valkey, { db = 2 })
-  external_storage         = merge(var.nextcloud_external_storage, { region = var.region })
+  redis            = merge(local.valkey, { db = 2 })
+  external_storage = merge(var.nextcloud_external_storage, { region = var.region })
+  reserved_buckets = {
+    (module.env.names.media_bucket)   = "WordPress's media and the CRM's files"
+    (module.env.names.backups_bucket) = "Velero's backups and the database dumps"
+    (var.state_bucket)                = "the OpenTofu state"
+  }
   spaces_access_key_id     = var.spaces_access_key_id
   spaces_secret_access_key = var.spaces_secret_access_key
   depends_on               = [module.k8s_config, module.database, module.valkey]

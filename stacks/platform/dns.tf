@@ -80,6 +80,7 @@ locals {
     s.type == "CNAME" && length(s.targets) > 1 ? "${s.fqdn} gets ${length(s.targets)} CNAME targets from ${join(" and ", s.sources)}: a CNAME has exactly one" :
     s.type == "MX" && contains(s.sources, "the stack") && length(s.sources) > 1 ? "${s.fqdn} gets MX records from the stack and from ${join(" and ", [for x in s.sources : x if x != "the stack"])}: mail would be shared between both servers; remove the entry once the stack handles mail" :
     s.type == "TXT" && length([for t in s.targets : t if startswith(lower(t), "v=spf1")]) > 1 ? "${s.fqdn} gets ${length([for t in s.targets : t if startswith(lower(t), "v=spf1")])} SPF records (v=spf1) from ${join(" and ", s.sources)}: receivers treat more than one as an error (RFC 7208); keep one" :
+    s.type == "TXT" && length([for t in s.targets : t if startswith(lower(replace(t, " ", "")), "v=dkim1")]) > 1 ? "${s.fqdn} gets ${length([for t in s.targets : t if startswith(lower(replace(t, " ", "")), "v=dkim1")])} DKIM keys from ${join(" and ", s.sources)}: a receiver checks the signature against one of them at random; keep the stack's (Mailu signs with it)" :
     s.type == "TXT" && length([for t in s.targets : t if startswith(lower(t), "v=dmarc1")]) > 1 ? "${s.fqdn} gets ${length([for t in s.targets : t if startswith(lower(t), "v=dmarc1")])} DMARC records from ${join(" and ", s.sources)}: receivers then apply none (RFC 7489); keep one" :
     ""
   ) }

@@ -436,6 +436,14 @@ variable "mailu_dkim_private_key" {
     condition     = var.mailu_dkim_private_key == "" || can(regex("^-----BEGIN (RSA )?PRIVATE KEY-----", trimspace(var.mailu_dkim_private_key)))
     error_message = "mailu_dkim_private_key must be empty (generated) or a PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----): openssl genrsa 2048."
   }
+  validation {
+    # The record says k=rsa and Mailu's rspamd signs with the key as RSA. A
+    # PKCS #8 key names its algorithm at a fixed place: RSA's identifier
+    # (1.2.840.113549.1.1.1) reads ADANBgkqhkiG9w0BAQEFAA in base64 for
+    # keys of 1024 to 4096 bits; Ed25519's and EC's differ.
+    condition     = !startswith(trimspace(var.mailu_dkim_private_key), "-----BEGIN PRIVATE KEY-----") || strcontains(substr(replace(trimprefix(trimspace(var.mailu_dkim_private_key), "-----BEGIN PRIVATE KEY-----"), "\n", ""), 0, 40), "ADANBgkqhkiG9w0BAQEFAA")
+    error_message = "mailu_dkim_private_key is not an RSA key (Ed25519 or EC?): the DKIM record and Mailu sign with RSA; give an RSA 2048 key (openssl genrsa 2048)."
+  }
 }
 
 variable "dev_pod_cidr" {

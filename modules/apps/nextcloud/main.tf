@@ -198,6 +198,10 @@ resource "kubectl_manifest" "secrets" {
   })
   lifecycle {
     precondition {
+      condition     = !local.storage || !contains(keys(var.reserved_buckets), var.external_storage.bucket)
+      error_message = "nextcloud_external_storage.bucket is ${var.external_storage.bucket}, which holds ${lookup(var.reserved_buckets, var.external_storage.bucket, "")}: every Nextcloud user would see and change it. Create a bucket of its own for Nextcloud (for example ${var.external_storage.bucket}-files) and name it here."
+    }
+    precondition {
       condition     = !local.storage || nonsensitive(var.spaces_access_key_id != "")
       error_message = "nextcloud external storage is on (nextcloud_external_storage.enabled = true) but spaces_access_key_id is empty: set it in the SOPS secrets (secrets.tfvars.example), or turn the external storage off."
     }

@@ -191,3 +191,9 @@ variable "spaces_secret_access_key" {
   sensitive   = true
   default     = ""
 }
+
+variable "reserved_buckets" {
+  description = "Buckets of the platform that external storage must not mount, with what they hold (bucket => what): every Nextcloud user would see and change them."
+  type        = map(string)
+  default     = {}
+}
