@@ -14,7 +14,9 @@ func checkSecretsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check-secrets",
 		Short: "Refuse clear secrets among tracked (or, with --staged, staged) files",
-		Args:  cobra.NoArgs,
+		Example: `  infra check-secrets
+  infra check-secrets --staged    # what the pre-commit hook runs`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			root, err := repo.FromWD()
 			if err != nil {

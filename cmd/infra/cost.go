@@ -14,8 +14,9 @@ import (
 func costCmd() *cobra.Command {
 	var charts string
 	cmd := &cobra.Command{
-		Use:   "cost CLUSTER_PLAN_JSON PLATFORM_PLAN_JSON",
-		Short: "Print the monthly DigitalOcean bill of the prod plans and the requests against node capacity",
+		Use:     "cost CLUSTER_PLAN_JSON PLATFORM_PLAN_JSON",
+		Short:   "Print the monthly DigitalOcean bill of the prod plans and the requests against node capacity",
+		Example: `  infra cost cluster-plan.json platform-plan.json`,
 		Long: `Reads the output of ` + "`tofu show -json <planfile>`" + ` for the prod plans of
 stacks/cluster and stacks/platform, for example:
 

@@ -192,8 +192,9 @@ func dbCmd() *cobra.Command {
 	}
 	o := dbEnsureOptions{}
 	ensure := &cobra.Command{
-		Use:   "ensure <app>",
-		Short: "Create an app's database and user if missing and apply its password, on the running server",
+		Use:     "ensure <app>",
+		Short:   "Create an app's database and user if missing and apply its password, on the running server",
+		Example: `  infra db ensure n8n`,
 		Long: `Runs the init Job's own script (modules/database/files/<engine>/init.sh)
 inside the database pod for one app: creates its database and user IF NOT
 EXISTS, grants, applies the password; never drops anything. The credentials

@@ -38,6 +38,8 @@ func doctorCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "doctor --expect doctor.json",
 		Short: "Check DNS, certificates, mail, backups and the cluster against the stack; exit 1 on any error",
+		Example: `  APP_ENV=prod ./scripts/tofu-secrets.sh output -json doctor > doctor.json
+  infra doctor --expect doctor.json`,
 		Long: `Compares the running platform with what stacks/platform expects (its "doctor"
 output: APP_ENV=prod ./scripts/tofu-secrets.sh output -json doctor > doctor.json)
 and prints one line per check, ok, WARNING or ERROR, with a fix under each

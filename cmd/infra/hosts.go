@@ -15,6 +15,8 @@ func hostsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hosts [--ip 127.0.0.1] [--root-domain fullfrontend.kube]",
 		Short: "Print the /etc/hosts lines of every FQDN of the platform (dev has no DNS)",
+		Example: `  infra hosts
+  infra hosts --ip 192.168.49.2 | sudo tee -a /etc/hosts`,
 		Long: `Prints one /etc/hosts line per FQDN of the app catalog
 (modules/environment/apps.yaml) and Grafana, derived from the root domain as the
 stacks derive them, pointing at Traefik's address: 127.0.0.1 for docker-desktop,

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // TestMisuseShowsUsage: a missing argument or an unknown flag names the
@@ -34,4 +36,41 @@ func TestMisuseShowsUsage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every command shows how it is run, and the examples stay true: each
+// `infra ...` line names this command and only flags it has.
+func TestEveryCommandHasExamples(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+		if !c.Runnable() || c.Hidden || c.Name() == "help" || c.Name() == "completion" {
+			return
+		}
+		if strings.TrimSpace(c.Example) == "" {
+			t.Errorf("%s has no Example", c.CommandPath())
+			return
+		}
+		for _, line := range strings.Split(c.Example, "\n") {
+			line = strings.TrimSpace(line)
+			if !strings.HasPrefix(line, "infra ") {
+				continue // bin/ and scripts/ wrappers, make, pipes into the command
+			}
+			line, _, _ = strings.Cut(line, "#")
+			line, _, _ = strings.Cut(line, "|")
+			line, _, _ = strings.Cut(line, ">")
+			fields := strings.Fields(line)
+			path := strings.Fields(c.CommandPath())
+			if len(fields) < len(path) || strings.Join(fields[:len(path)], " ") != c.CommandPath() {
+				t.Errorf("%s: example %q runs another command", c.CommandPath(), line)
+				continue
+			}
+			if err := c.ParseFlags(fields[len(path):]); err != nil {
+				t.Errorf("%s: example %q: %v", c.CommandPath(), line, err)
+			}
+		}
+	}
+	walk(newRoot())
 }

@@ -54,8 +54,9 @@ func migrateCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "migrate", Short: "Move an app's data from the old servers into the cluster"}
 	o := migrateWordPressOptions{}
 	wp := &cobra.Command{
-		Use:   "wordpress --dump wordpress.sql.gz --wp-content wp-content.tar.gz --old-url https://old.example",
-		Short: "Load the Docker host's WordPress dump and wp-content into the cluster, with counts before and after",
+		Use:     "wordpress --dump wordpress.sql.gz --wp-content wp-content.tar.gz --old-url https://old.example",
+		Short:   "Load the Docker host's WordPress dump and wp-content into the cluster, with counts before and after",
+		Example: `  infra migrate wordpress --dump wordpress.sql.gz --wp-content wp-content.tar.gz --old-url https://www.fullfrontend.be`,
 		Long: `Loads a mysqldump of the old WordPress database into the cluster's MariaDB
 (through a kubectl port-forward, as root), replaces the old site URL by the new
 one without breaking PHP serialized values, swaps the tables into the app's

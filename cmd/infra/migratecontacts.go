@@ -35,6 +35,8 @@ func migrateContactsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "contacts (--mautic-url https://mautic.example | --csv contacts_export.zip) [--crm crm.fullfrontend.be] [--dry-run]",
 		Short: "Move Mautic's contacts into the CRM (Twenty), with counts before and after",
+		Example: `  infra migrate contacts --csv contacts_export.zip --dry-run
+  infra migrate contacts --mautic-url https://mautic.fullfrontend.be --crm crm.fullfrontend.be`,
 		Long: `Reads Mautic's contacts, from its REST API (--mautic-url, HTTP basic auth)
 or from its contact export (--csv: the .csv, or the .zip Mautic 5 mails), and
 creates in Twenty (https://crm.<root_domain>) the people that are not there yet,

@@ -31,8 +31,9 @@ var hostRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?$`)
 func migrateDAVCmd() *cobra.Command {
 	o := migrateDAVOptions{}
 	cmd := &cobra.Command{
-		Use:   "dav --box box.fullfrontend.be --source-user alice@fullfrontend.be --target-user alice",
-		Short: "Copy one user's address books and calendars from Mail-in-a-Box to Nextcloud, with counts per collection",
+		Use:     "dav --box box.fullfrontend.be --source-user alice@fullfrontend.be --target-user alice",
+		Short:   "Copy one user's address books and calendars from Mail-in-a-Box to Nextcloud, with counts per collection",
+		Example: `  infra migrate dav --box box.fullfrontend.be --source-user alice@fullfrontend.be --target-user alice`,
 		Long: `Copies every address book and calendar of one user from Mail-in-a-Box's
 CardDAV/CalDAV (https://<box>/cloud/remote.php/dav/) to the cluster's Nextcloud
 (https://cloud.<root_domain>/remote.php/dav/), creating missing collections with

@@ -15,8 +15,9 @@ const defaultDNSOut = "stacks/platform/dns-extra-records.auto.tfvars.json"
 func migrateDNSCmd() *cobra.Command {
 	o := dnsmigrate.Options{}
 	cmd := &cobra.Command{
-		Use:   "dns --zone-file fullfrontend.be.txt --expect doctor.json",
-		Short: "Sort Mail-in-a-Box's zone into replaced, dropped and kept records; write the kept ones for stacks/platform",
+		Use:     "dns --zone-file fullfrontend.be.txt --expect doctor.json",
+		Short:   "Sort Mail-in-a-Box's zone into replaced, dropped and kept records; write the kept ones for stacks/platform",
+		Example: `  infra migrate dns --zone-file fullfrontend.be.txt --expect doctor.json`,
 		Long: `Reads the zone file Mail-in-a-Box exports (System > External DNS, or
 /admin/dns/zonefile/<zone>) and what the stack serves itself (doctor.json:
 APP_ENV=prod ./scripts/tofu-secrets.sh output -json doctor > doctor.json), and

@@ -46,8 +46,9 @@ type migrateMailAccountsOptions struct {
 func migrateMailAccountsCmd() *cobra.Command {
 	o := migrateMailAccountsOptions{}
 	cmd := &cobra.Command{
-		Use:   "accounts --box box.fullfrontend.be --domain fullfrontend.be --admin-user alice@fullfrontend.be",
-		Short: "Write the stack's mail accounts file (users and aliases) from Mail-in-a-Box's admin API",
+		Use:     "accounts --box box.fullfrontend.be --domain fullfrontend.be --admin-user alice@fullfrontend.be",
+		Short:   "Write the stack's mail accounts file (users and aliases) from Mail-in-a-Box's admin API",
+		Example: `  infra migrate mail accounts --box box.fullfrontend.be --domain fullfrontend.be --admin-user alice@fullfrontend.be`,
 		Long: `Reads the users and aliases of Mail-in-a-Box (https://<box>/admin/mail/users
 and /admin/mail/aliases, as an admin, password in MIAB_ADMIN_PASSWORD) and
 writes the platform stack's data file (mail_users, mail_aliases), keyed by
@@ -140,8 +141,9 @@ type migrateMailCopyOptions struct {
 func migrateMailCopyCmd() *cobra.Command {
 	o := migrateMailCopyOptions{}
 	cmd := &cobra.Command{
-		Use:   "copy --source-host box.fullfrontend.be:993 --target-host mail.fullfrontend.be:993 --all --source-master-user migrator --target-passwords /dev/shm/mail-passwords.json",
-		Short: "Copy every folder of each mailbox over IMAP from Mail-in-a-Box to Mailu, resumable, with counts per folder",
+		Use:     "copy --source-host box.fullfrontend.be:993 --target-host mail.fullfrontend.be:993 --all --source-master-user migrator --target-passwords /dev/shm/mail-passwords.json",
+		Short:   "Copy every folder of each mailbox over IMAP from Mail-in-a-Box to Mailu, resumable, with counts per folder",
+		Example: `  infra migrate mail copy --source-host box.fullfrontend.be:993 --target-host mail.fullfrontend.be:993 --all --source-master-user migrator --target-passwords /dev/shm/mail-passwords.json`,
 		Long: `Copies every folder of each account from the source IMAP server to the
 target (implicit TLS, certificates verified; --source-ca/--target-ca trust
 only the CA of that file instead of the system's): nested folders and non-ASCII names, the hierarchy

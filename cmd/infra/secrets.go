@@ -19,7 +19,10 @@ func ageInitCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "age-init",
 		Short: "Create your age key (never overwrites one) and print the SOPS exports",
-		Args:  cobra.NoArgs,
+		Example: `  bin/age-init.sh
+  eval "$(bin/age-init.sh)"
+  infra age-init --key-file ~/.config/sops/age/keys.txt`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if keyFile == "" {
 				var err error

@@ -17,6 +17,8 @@ func stateBootstrapCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "state-bootstrap",
 		Short: "Create the Spaces bucket of the OpenTofu state (once, idempotent) and enable its versioning",
+		Example: `  ./scripts/bootstrap-state.sh
+  infra state-bootstrap --bucket fullfrontend-tofu-state --region fra1`,
 		Long: `Creates the Spaces bucket that holds the OpenTofu state of both stacks, which
 must exist before the first "tofu init" in prod, and enables versioning on it so
 that a bad state write can be rolled back. Running it again changes nothing.

@@ -10,8 +10,9 @@ import (
 
 func testReportCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "test-report",
-		Short: "Summarise `go test -json` output read from stdin; fails if a test failed or none ran",
+		Use:     "test-report",
+		Short:   "Summarise `go test -json` output read from stdin; fails if a test failed or none ran",
+		Example: `  go test -json ./... | infra test-report`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			s, err := testreport.Read(c.InOrStdin(), c.OutOrStdout())
 			if err != nil {

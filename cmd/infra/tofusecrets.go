@@ -19,6 +19,9 @@ func tofuSecretsCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "tofu-secrets plan|apply|destroy|output [tofu args...]",
 		Short: "Run OpenTofu over the stacks of $APP_ENV with the decrypted SOPS secrets",
+		Example: `  APP_ENV=dev ./scripts/tofu-secrets.sh apply
+  APP_ENV=prod ./scripts/tofu-secrets.sh plan
+  APP_ENV=prod ./scripts/tofu-secrets.sh output -json doctor`,
 		Long: `Decrypts secrets.tfvars.enc (or $SECRETS_FILE) with $SOPS_AGE_KEY_FILE into
 stacks/<stack>/.secrets.auto.tfvars (mode 0600), runs OpenTofu for each stack of
 APP_ENV (prod: cluster then platform; dev: platform), and removes the clear file

@@ -16,6 +16,9 @@ func toolsCmd() *cobra.Command {
 	install := &cobra.Command{
 		Use:   "install [tool...]",
 		Short: "Build the pinned tools, the real OpenTofu providers (tool name \"providers\") and Renovate (\"renovate\", from npm) into the cache (idempotent) and install Debian packages",
+		Example: `  make tools
+  infra tools install tofu sops
+  infra tools install providers`,
 		RunE: func(c *cobra.Command, args []string) error {
 			root, err := repo.FromWD()
 			if err != nil {
@@ -51,8 +54,9 @@ func toolsCmd() *cobra.Command {
 	}
 	install.Flags().BoolVar(&noApt, "no-apt", false, "skip the Debian packages")
 	bin := &cobra.Command{
-		Use:   "bin-dir",
-		Short: "Print the directory of the tool binaries (for PATH)",
+		Use:     "bin-dir",
+		Short:   "Print the directory of the tool binaries (for PATH)",
+		Example: `  export PATH="$(infra tools bin-dir):$PATH"`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			d, err := toolchain.BinDir()
 			if err != nil {
