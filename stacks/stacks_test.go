@@ -250,6 +250,8 @@ func TestInvalidInputFailsAtPlan(t *testing.T) {
 		{"alert address with a display name", platform, []string{"app_env=prod", `alert_email=["Ops <ops@example.com>"]`}, "alert_email must hold plain addresses"},
 		{"MTA-STS mode misspelt", platform, []string{"app_env=prod", "mail_mta_sts_mode=enforcing"}, "mail_mta_sts_mode must be testing, enforce or none"},
 		{"mail alias to an unknown user", platform, []string{"app_env=dev", `mail_aliases={ contact = { destinations = ["nobody"] } }`}, "each a local part that is a key of mail_users or a full address"},
+		{"mail alias loop through a full address", platform, []string{"app_env=prod", `mail_users={ alice = {} }`, `mail_aliases={ contact = { destinations = ["contact@fullfrontend.be"] }, postmaster = { destinations = ["alice"] } }`},
+			"mail_aliases: contact -> contact@fullfrontend.be: a destination in the platform's own domain is written as its local part"},
 		{"mail user with a plus", platform, []string{"app_env=dev", `mail_users={ "a+b" = {} }`}, "mail_users keys must be lower-case local parts"},
 		{"mail DMARC reports to nobody", platform, []string{"app_env=dev", `mail_users={ alice = {} }`}, "mail_dmarc.report_to (postmaster) is neither a key of mail_users nor of mail_aliases"},
 		{"Nextcloud external storage on the media bucket", platform, []string{"app_env=prod", `nextcloud_external_storage={ enabled = true, bucket = "fullfrontend-media" }`},

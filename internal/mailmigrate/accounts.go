@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -329,6 +330,9 @@ func WriteAccounts(users []MiaBUser, aliases []MiaBAlias, o AccountsOptions) (*A
 		sort.Strings(out)
 		wantAliases[local] = AliasEntry{Destinations: dedupe(out)}
 	}
+	if err := expandAliasChains(wantAliases, domain, rep); err != nil {
+		return nil, err
+	}
 
 	if len(rep.invalid) > 0 {
 		return nil, fmt.Errorf("addresses whose local part is not a lower-case dot-atom (RFC 5321) without + (Mailu's recipient delimiter) cannot be keys of the stack's data file: %s; rename them on the box and run again", strings.Join(rep.invalid, ", "))
@@ -563,4 +567,59 @@ func ReadAccountsFile(path string) (*AccountsFile, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &f, nil
+}
+
+// expandAliasChains replaces a destination that is another alias of the
+// root domain by that alias's own destinations, down to mailboxes and
+// outside addresses: the stack takes local parts of mailboxes only, so that
+// no alias can loop (stacks/platform, mail_aliases). A loop on the box is
+// an error that names it.
+func expandAliasChains(aliases map[string]AliasEntry, domain string, rep *AccountsReport) error {
+	memo := map[string][]string{}
+	var resolve func(local string, path []string) ([]string, error)
+	resolve = func(local string, path []string) ([]string, error) {
+		if slices.Contains(path, local) {
+			var chain []string
+			for _, l := range append(path, local) {
+				chain = append(chain, l+"@"+domain)
+			}
+			return nil, fmt.Errorf("aliases loop on Mail-in-a-Box: %s; mail sent there is never delivered: fix the aliases on the box and run again", strings.Join(chain, " -> "))
+		}
+		if r, ok := memo[local]; ok {
+			return r, nil
+		}
+		var out []string
+		for _, d := range aliases[local].Destinations {
+			l, dom, ok := strings.Cut(d, "@")
+			if _, isAlias := aliases[l]; ok && dom == domain && isAlias {
+				sub, err := resolve(l, append(slices.Clone(path), local))
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, sub...)
+				continue
+			}
+			out = append(out, d)
+		}
+		sort.Strings(out)
+		out = dedupe(out)
+		memo[local] = out
+		return out, nil
+	}
+	locals := make([]string, 0, len(aliases))
+	for l := range aliases {
+		locals = append(locals, l)
+	}
+	sort.Strings(locals)
+	for _, l := range locals {
+		out, err := resolve(l, nil)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(out, aliases[l].Destinations) {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s@%s forwards to other aliases of the box: written as their destinations (%s)", l, domain, strings.Join(out, ", ")))
+		}
+		aliases[l] = AliasEntry{Destinations: out}
+	}
+	return nil
 }

@@ -368,6 +368,13 @@ variable "mail_aliases" {
     condition     = alltrue([for _, a in var.mail_aliases : length(a.destinations) > 0 && alltrue([for d in a.destinations : can(regex("^[^@[:space:]]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,}$", lower(d))) || contains(keys(var.mail_users), d)])])
     error_message = "mail_aliases: each alias needs at least one destination, each a local part that is a key of mail_users or a full address such as bob@example.org."
   }
+  validation {
+    # Local parts must be mailboxes (above), so no alias reaches another
+    # alias, and no loop is possible; an address of the root domain would
+    # get round that (contact -> contact@<root>, or a -> b@<root> -> a).
+    condition     = alltrue([for _, a in var.mail_aliases : alltrue([for d in a.destinations : !contains([var.root_domain_prod, var.root_domain_dev], lower(try(split("@", d)[1], "")))])])
+    error_message = "mail_aliases: ${join(", ", flatten([for l, a in var.mail_aliases : [for d in a.destinations : "${l} -> ${d}" if contains([var.root_domain_prod, var.root_domain_dev], lower(try(split("@", d)[1], "")))]]))}: a destination in the platform's own domain is written as its local part (alice, not alice@${var.root_domain_prod}), which must be a mailbox of mail_users: an alias to an alias could loop."
+  }
 }
 
 variable "mail_mx_switched" {
