@@ -261,6 +261,8 @@ func TestInvalidInputFailsAtPlan(t *testing.T) {
 		{"Ed25519 DKIM key", platform, []string{"app_env=dev", "mailu_dkim_private_key=" + ed25519PEM(t)}, "mailu_dkim_private_key is not an RSA key"},
 		{"second DKIM key at the stack's selector", platform, []string{"app_env=prod", "mailu_dkim_private_key=" + rsaPEM(t, 2048), `dns_extra_records={ old-dkim = { name = "dkim._domainkey", type = "TXT", targets = ["v=DKIM1; k=rsa; p=MIIBIjANBg"] } }`},
 			"gets 2 DKIM keys from"},
+		{"platform region other than the cluster's", platform, []string{"app_env=prod", "region=ams3"},
+			"region is ams3 but the cluster fullfrontend and its Spaces buckets (stacks/cluster) are in fra1"},
 		{"unknown app", platform, []string{"app_env=prod", `apps=["registry","wordpres"]`}, "apps: unknown app wordpres; the apps are analytics, crm,"},
 		{"credentials of an app outside the catalog", platform, []string{"app_env=dev", `postgres_app_credentials={ blog = { database = "blog", user = "blog", password = "0123456789abcdef" } }`}, "postgres_app_credentials has an entry blog, but blog is not an app of modules/environment/apps.yaml"},
 		{"credentials on the wrong engine", platform, []string{"app_env=dev", `mariadb_app_credentials={ n8n = { database = "n8n", user = "n8n", password = "0123456789abcdef", namespace = "n8n" } }`}, "mariadb_app_credentials has an entry n8n, but apps.yaml gives n8n database postgres"},

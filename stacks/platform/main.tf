@@ -23,6 +23,20 @@ data "digitalocean_kubernetes_cluster" "main" {
   name  = module.env.names.cluster
 }
 
+# The cluster and its Spaces buckets are stacks/cluster's, in its region: a
+# different region here would point the CRM, Velero and Nextcloud at
+# buckets that are not there.
+resource "terraform_data" "region_matches_cluster" {
+  count = module.env.is_prod ? 1 : 0
+  input = var.region
+  lifecycle {
+    precondition {
+      condition     = data.digitalocean_kubernetes_cluster.main[0].region == var.region
+      error_message = "region is ${var.region} but the cluster ${module.env.names.cluster} and its Spaces buckets (stacks/cluster) are in ${data.digitalocean_kubernetes_cluster.main[0].region}: give both stacks the same region (TF_VAR_region)."
+    }
+  }
+}
+
 data "digitalocean_vpc" "main" {
   count = module.env.is_prod ? 1 : 0
   name  = module.env.names.vpc

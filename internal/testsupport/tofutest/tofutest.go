@@ -81,6 +81,7 @@ func Fixtures() testprovider.Fixtures {
 		"digitalocean_loadbalancer.ip":                    "203.0.113.10",
 		"digitalocean_kubernetes_versions.latest_version": "1.34.5-do.0",
 		"digitalocean_kubernetes_cluster.cluster_subnet":  "10.244.0.0/16",
+		"digitalocean_kubernetes_cluster.region":          "fra1", // stacks/cluster's default
 		// Long enough for every length rule the modules put on a secret
 		// (an app secret, an encryption key) when an apply stores it.
 		"random_password.result": "fixture-password-0123456789abcdef0123456789abcdef",
