@@ -21,14 +21,15 @@ locals {
   # The public key as DKIM's p= wants it: the PEM's base64 body, one line.
   dkim_public_key = join("", regexall("[A-Za-z0-9+/=]+", replace(local.dkim_public_key_pem, "/-----[A-Z ]+-----/", "")))
   spf             = join(" ", concat(["v=spf1", "mx"], [for d in var.spf_includes : "include:${d}"], ["~all"]))
-  dmarc = join("; ", [
-    "v=DMARC1",
-    "p=${var.dmarc.policy}",
-    "pct=${var.dmarc.percentage}",
-    "rua=mailto:${var.dmarc.report_to}@${var.domain}",
-    "adkim=r",
-    "aspf=r",
-  ])
+  # Reports go to a mailbox or alias of ours; before any exists (a first
+  # install without mail_users), the records ask for none rather than for
+  # reports that would bounce (check below).
+  reports_deliverable = contains(concat(keys(var.users), keys(var.aliases)), var.dmarc.report_to)
+  dmarc = join("; ", concat(
+    ["v=DMARC1", "p=${var.dmarc.policy}", "pct=${var.dmarc.percentage}"],
+    local.reports_deliverable ? ["rua=mailto:${var.dmarc.report_to}@${var.domain}"] : [],
+    ["adkim=r", "aspf=r"],
+  ))
 
   # Every record mail needs besides the A records of its hosts (which
   # external-dns takes from the Ingress): the shape of a DNSEndpoint's
@@ -50,4 +51,11 @@ locals {
   ]
   # With the MX: MTA-STS and TLS reporting (mta_sts.tf).
   all_dns_records = concat(local.dns_records, var.publish_mx ? local.mta_sts_records : [])
+}
+
+check "reports_mailbox" {
+  assert {
+    condition     = !var.publish_mx || local.reports_deliverable
+    error_message = "No mailbox or alias named ${var.dmarc.report_to} (mail_dmarc.report_to): the DMARC and TLS-RPT records ask for no reports until one exists. Add it to mail_users, or an alias ${var.dmarc.report_to} = { destinations = [\"<a user>\"] } to mail_aliases."
+  }
 }

@@ -30,12 +30,14 @@ locals {
     "app.kubernetes.io/name"      = local.mta_sts_name
     "app.kubernetes.io/component" = "mta-sts"
   })
-  mta_sts_records = [
-    { dnsName = "_mta-sts.${var.domain}", recordType = "TXT", targets = ["v=STSv1; id=${local.mta_sts_id}"], recordTTL = var.dns_ttl },
-    # Reports of failed TLS sessions go to the DMARC reports' mailbox,
-    # which the module checks exists.
-    { dnsName = "_smtp._tls.${var.domain}", recordType = "TXT", targets = ["v=TLSRPTv1; rua=mailto:${var.dmarc.report_to}@${var.domain}"], recordTTL = var.dns_ttl },
-  ]
+  mta_sts_records = concat(
+    [{ dnsName = "_mta-sts.${var.domain}", recordType = "TXT", targets = ["v=STSv1; id=${local.mta_sts_id}"], recordTTL = var.dns_ttl }],
+    # Reports of failed TLS sessions go to the DMARC reports' mailbox; the
+    # record (whose rua is mandatory) waits until that mailbox exists.
+    local.reports_deliverable ? [
+      { dnsName = "_smtp._tls.${var.domain}", recordType = "TXT", targets = ["v=TLSRPTv1; rua=mailto:${var.dmarc.report_to}@${var.domain}"], recordTTL = var.dns_ttl },
+    ] : [],
+  )
 
   nginx_conf = <<-EOT
     worker_processes 1;

@@ -214,7 +214,7 @@ run "dmarc_reports_to_nobody_fails" {
   variables {
     aliases = { contact = { destinations = ["alice"] } }
   }
-  expect_failures = [helm_release.mailu]
+  expect_failures = [helm_release.mailu, check.reports_mailbox]
 }
 
 run "dev" {
@@ -244,4 +244,23 @@ run "dev" {
     condition     = yamldecode(helm_release.mailu.values[0]).externalRelay.host == "" && !contains(keys(yamldecode(helm_release.mailu.values[0]).externalRelay), "existingSecret")
     error_message = "dev runs without a relay"
   }
+}
+
+# A first install without mailboxes: no report address would exist, so the
+# records ask for no reports (they would bounce) and a warning says why.
+run "no_mailbox_for_reports" {
+  command = plan
+  variables {
+    users   = {}
+    aliases = {}
+  }
+  assert {
+    condition     = contains(flatten([for r in output.dns_records : r.targets if r.dnsName == "_dmarc.fullfrontend.be"]), "v=DMARC1; p=quarantine; pct=100; adkim=r; aspf=r")
+    error_message = "without a report mailbox, the DMARC record must ask for no reports"
+  }
+  assert {
+    condition     = length([for r in output.dns_records : r if r.dnsName == "_smtp._tls.fullfrontend.be"]) == 0
+    error_message = "without a report mailbox, no TLS-RPT record (its rua is mandatory)"
+  }
+  expect_failures = [check.reports_mailbox]
 }
