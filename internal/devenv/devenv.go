@@ -92,6 +92,9 @@ type Secrets struct {
 // them otherwise; it never replaces either. It fails, saying how to start
 // over, when the dev secrets cannot belong to the dev state or to the key.
 func (s Secrets) Ensure(ctx context.Context) error {
+	if err := s.removeStale(); err != nil {
+		return err
+	}
 	keyExists := exists(s.KeyFile)
 	fileExists := exists(s.File)
 	if !s.Create && !fileExists {
@@ -149,6 +152,22 @@ func (s Secrets) existingState() string {
 		return ""
 	}
 	return found[0]
+}
+
+// removeStale deletes the clear temporaries of a creation that was killed
+// outright (create's deferred removal never ran).
+func (s Secrets) removeStale() error {
+	stale, err := filepath.Glob(filepath.Join(filepath.Dir(s.File), ".dev-secrets-*"))
+	if err != nil {
+		return fmt.Errorf("look for stale dev secrets: %w", err)
+	}
+	for _, d := range stale {
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("remove the clear dev secrets %s left by an interrupted run: %w; delete it by hand", d, err)
+		}
+		fmt.Fprintf(s.Log, "tofu-secrets: warning: removed %s, clear dev secrets left by an interrupted run\n", d)
+	}
+	return nil
 }
 
 // create writes the generated values to a private temporary file, encrypts

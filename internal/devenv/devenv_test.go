@@ -3,6 +3,7 @@ package devenv
 import (
 	"bytes"
 	"context"
+	"errors"
 	"maps"
 	"os"
 	"os/exec"
@@ -252,5 +253,27 @@ func TestEnsureRefuses(t *testing.T) {
 				t.Error("a refused run changed the dev secrets")
 			}
 		})
+	}
+}
+
+// A run killed while it created the dev secrets leaves their clear copy in
+// a temporary directory; the next run removes it first and says so.
+func TestEnsureRemovesClearLeftovers(t *testing.T) {
+	f := newFixture(t)
+	stale := filepath.Join(filepath.Dir(f.s.File), ".dev-secrets-123456")
+	if err := os.MkdirAll(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stale, clearName), []byte("grafana_admin_password = \"left\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.Ensure(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s is still there (%v)", stale, err)
+	}
+	if !strings.Contains(f.log.String(), "left by an interrupted run") {
+		t.Errorf("no warning:\n%s", f.log)
 	}
 }
