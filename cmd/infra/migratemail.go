@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -39,8 +41,8 @@ func migrateMailCmd() *cobra.Command {
 }
 
 type migrateMailAccountsOptions struct {
-	box, domain, out, adminUser, adminURL string
-	skipOtherDomains, skipUnsupported     bool
+	box, domain, out, adminUser, adminURL, ca string
+	skipOtherDomains, skipUnsupported         bool
 }
 
 func migrateMailAccountsCmd() *cobra.Command {
@@ -71,6 +73,7 @@ written and skipped with reasons; they must add up.`,
 	f.StringVar(&o.out, "out", defaultAccountsFile, "the stack's data file to write (merged when it exists)")
 	f.StringVar(&o.adminUser, "admin-user", "", "an admin of the box (its e-mail address), or the API key of /var/lib/mailinabox/api.key")
 	f.StringVar(&o.adminURL, "admin-url", "", "admin API root instead of https://<box>/admin (http only to 127.0.0.1, for an SSH tunnel)")
+	f.StringVar(&o.ca, "ca", "", "PEM file of the CA that signed the box's certificate, for a box without a public one")
 	f.BoolVar(&o.skipOtherDomains, "skip-other-domains", false, "write the rest when some addresses are on other domains (create those in Mailu by hand)")
 	f.BoolVar(&o.skipUnsupported, "skip-unsupported", false, "write the rest when some aliases are catch-alls or whole-domain forwards (set those up in Mailu by hand)")
 	return cmd
@@ -115,7 +118,12 @@ func migrateMailAccounts(ctx context.Context, o migrateMailAccountsOptions, pass
 	if password == "" && strings.Contains(o.adminUser, "@") {
 		return fmt.Errorf("set %s to the password of %s (never on the command line)", miabAdminPasswordEnv, o.adminUser)
 	}
-	users, aliases, err := mailmigrate.MiaB{URL: api, User: o.adminUser, Password: password}.Fetch(ctx)
+	tlsConfig, err := loadCA(o.ca)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: tlsConfig, Proxy: http.ProxyFromEnvironment}}
+	users, aliases, err := mailmigrate.MiaB{URL: api, User: o.adminUser, Password: password, Client: client}.Fetch(ctx)
 	if err != nil {
 		return err
 	}

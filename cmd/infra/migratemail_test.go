@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -76,21 +77,24 @@ func TestMigrateMailCopyPlan(t *testing.T) {
 	}
 }
 
+// miabHandler answers like Mail-in-a-Box's admin API for alice.
+var miabHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if u, p, _ := r.BasicAuth(); u != "alice@fullfrontend.be" || p != "admin-pw" {
+		http.Error(w, "denied", http.StatusUnauthorized)
+		return
+	}
+	switch r.URL.Path + "?" + r.URL.RawQuery {
+	case "/admin/mail/users?format=json":
+		fmt.Fprint(w, `[{"domain": "fullfrontend.be", "users": [{"email": "alice@fullfrontend.be", "privileges": ["admin"], "quota": "0", "status": "active"}]}]`)
+	case "/admin/mail/aliases?format=json":
+		fmt.Fprint(w, `[{"domain": "fullfrontend.be", "aliases": [{"address": "contact@fullfrontend.be", "forwards_to": ["alice@fullfrontend.be"], "permitted_senders": null, "auto": false}]}]`)
+	default:
+		http.NotFound(w, r)
+	}
+})
+
 func TestMigrateMailAccountsCommand(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, _ := r.BasicAuth(); u != "alice@fullfrontend.be" || p != "admin-pw" {
-			http.Error(w, "denied", http.StatusUnauthorized)
-			return
-		}
-		switch r.URL.Path + "?" + r.URL.RawQuery {
-		case "/admin/mail/users?format=json":
-			fmt.Fprint(w, `[{"domain": "fullfrontend.be", "users": [{"email": "alice@fullfrontend.be", "privileges": ["admin"], "quota": "0", "status": "active"}]}]`)
-		case "/admin/mail/aliases?format=json":
-			fmt.Fprint(w, `[{"domain": "fullfrontend.be", "aliases": [{"address": "contact@fullfrontend.be", "forwards_to": ["alice@fullfrontend.be"], "permitted_senders": null, "auto": false}]}]`)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
+	srv := httptest.NewServer(miabHandler)
 	defer srv.Close()
 	out := filepath.Join(t.TempDir(), "mail-accounts.auto.tfvars.json")
 	cmd := migrateMailCmd()
@@ -195,5 +199,32 @@ func TestMigrateMailCopyCommand(t *testing.T) {
 	}
 	if out := run(); !strings.Contains(out, "10 message(s) on the source, 0 copied by this run, 10 on the target") {
 		t.Errorf("second run:\n%s", out)
+	}
+}
+
+// A box whose certificate comes from a private CA: refused without --ca,
+// read with it.
+func TestMigrateMailAccountsPrivateCA(t *testing.T) {
+	srv := httptest.NewTLSServer(miabHandler)
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "box-ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(miabAdminPasswordEnv, "admin-pw")
+	run := func(extra ...string) error {
+		cmd := migrateMailCmd()
+		var stdout bytes.Buffer
+		cmd.SetOut(&stdout)
+		cmd.SetErr(&stdout)
+		cmd.SetArgs(append([]string{"accounts", "--box", "box.fullfrontend.be", "--domain", "fullfrontend.be", "--admin-user", "alice@fullfrontend.be",
+			"--admin-url", srv.URL + "/admin", "--out", filepath.Join(t.TempDir(), "f.json")}, extra...))
+		return cmd.ExecuteContext(context.Background())
+	}
+	if err := run(); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("without --ca: err = %v, want a certificate error", err)
+	}
+	if err := run("--ca", ca); err != nil {
+		t.Errorf("with --ca: %v", err)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/idna"
 )
 
 // --- Mail-in-a-Box's admin API (management/daemon.py, mailconfig.py) ---
@@ -104,7 +106,7 @@ func (m MiaB) get(ctx context.Context, path string, into any) error {
 	}
 	switch {
 	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
-		return fmt.Errorf("Mail-in-a-Box admin API %s: %s: check --admin-user (an admin's address) and MIAB_ADMIN_PASSWORD; with two-factor login on, use the API key of /var/lib/mailinabox/api.key as --admin-user", u, res.Status)
+		return fmt.Errorf("Mail-in-a-Box admin API %s: %s: %s", u, res.Status, loginFix(res.Header.Get("X-Reason")))
 	case res.StatusCode != http.StatusOK:
 		return fmt.Errorf("Mail-in-a-Box admin API %s: %s: %.200s", u, res.Status, body)
 	}
@@ -112,6 +114,23 @@ func (m MiaB) get(ctx context.Context, path string, into any) error {
 		return fmt.Errorf("Mail-in-a-Box admin API %s: not the JSON expected (%w): %.200s", u, err, body)
 	}
 	return nil
+}
+
+// loginFix turns Mail-in-a-Box's X-Reason (management/daemon.py, auth.py)
+// into what to change.
+func loginFix(reason string) string {
+	const apiKey = "use the API key of /var/lib/mailinabox/api.key (on the box) as --admin-user"
+	switch {
+	case strings.Contains(reason, "totp"):
+		return fmt.Sprintf("the box says %q: this admin has two-factor login on, which the command cannot answer; %s", reason, apiKey)
+	case strings.Contains(reason, "not an administrator"):
+		return fmt.Sprintf("the box says %q: give an admin's address as --admin-user, or %s", reason, apiKey)
+	case strings.Contains(reason, "Incorrect email address or password"):
+		return fmt.Sprintf("the box says %q: check --admin-user (an admin's address) and MIAB_ADMIN_PASSWORD", reason)
+	case reason != "":
+		return fmt.Sprintf("the box says %q: check --admin-user and MIAB_ADMIN_PASSWORD, or %s", reason, apiKey)
+	}
+	return "check --admin-user (an admin's address) and MIAB_ADMIN_PASSWORD; with two-factor login on, " + apiKey
 }
 
 // --- the stack's data file ---
@@ -200,16 +219,16 @@ type skipped struct{ address, reason string }
 
 // AccountsReport is what the accounts run found and did.
 type AccountsReport struct {
-	UsersOnMiaB, AliasesOnMiaB         int
-	UsersWritten, AliasesWritten       int // entries of MiaB in the file (new, same or kept)
-	UsersNew, AliasesNew               int
-	UsersSkipped, AliasesSkipped       []skipped
-	Changed                            []string // entries that differ from MiaB: the file's version kept
-	KeptUsers, KeptAliases             []string // in the file, not on MiaB: kept
-	Notes                              []string
-	FileUsers, FileAliases             int
-	UsersDisabled                      []string
-	unsupported, otherDomains, invalid []string
+	UsersOnMiaB, AliasesOnMiaB                  int
+	UsersWritten, AliasesWritten                int // entries of MiaB in the file (new, same or kept)
+	UsersNew, AliasesNew                        int
+	UsersSkipped, AliasesSkipped                []skipped
+	Changed                                     []string // entries that differ from MiaB: the file's version kept
+	KeptUsers, KeptAliases                      []string // in the file, not on MiaB: kept
+	Notes                                       []string
+	FileUsers, FileAliases                      int
+	UsersDisabled                               []string
+	unsupported, otherDomains, invalid, boxHost []string
 }
 
 // WriteAccounts turns MiaB's users and aliases into the stack's data file,
@@ -301,7 +320,7 @@ func WriteAccounts(users []MiaBUser, aliases []MiaBAlias, o AccountsOptions) (*A
 			continue
 		}
 		var out []string
-		bad := ""
+		bad, gone := "", ""
 		for _, f := range dests {
 			fl, fd := split(f)
 			switch {
@@ -309,9 +328,30 @@ func WriteAccounts(users []MiaBUser, aliases []MiaBAlias, o AccountsOptions) (*A
 				bad = f
 			case fd == domain && hasUser(wantUsers, fl):
 				out = append(out, fl)
+			case fd == box && hasUser(wantUsers, fl):
+				// The box's host name goes away with the box; the same
+				// mailbox exists on the root domain.
+				out = append(out, fl)
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%s forwards to %s, on the box's host name: written as %s@%s", a.Address, f, fl, domain))
+			case fd == box:
+				gone = f
 			default:
-				out = append(out, f)
+				// Mail-in-a-Box gives internationalised domains in Unicode;
+				// the stack (and SMTP without SMTPUTF8) takes the A-label.
+				ascii, err := idna.Lookup.ToASCII(fd)
+				if err != nil {
+					bad = f
+					continue
+				}
+				if ascii != fd {
+					rep.Notes = append(rep.Notes, fmt.Sprintf("%s forwards to %s: written with the domain's ASCII form %s", a.Address, f, ascii))
+				}
+				out = append(out, fl+"@"+ascii)
 			}
+		}
+		if gone != "" {
+			rep.boxHost = append(rep.boxHost, fmt.Sprintf("%s (forwards to %s)", a.Address, gone))
+			continue
 		}
 		if bad != "" {
 			rep.unsupported = append(rep.unsupported, fmt.Sprintf("%s (forwards to %q)", a.Address, bad))
@@ -341,6 +381,10 @@ func WriteAccounts(users []MiaBUser, aliases []MiaBAlias, o AccountsOptions) (*A
 	if len(rep.otherDomains) > 0 && !o.SkipOtherDomains {
 		refuse = append(refuse, fmt.Sprintf("%d address(es) on other domains than %s, which the stack does not hold: %s; create them in Mailu by hand, then run again with --skip-other-domains to write the rest knowingly",
 			len(rep.otherDomains), domain, strings.Join(rep.otherDomains, ", ")))
+	}
+	if len(rep.boxHost) > 0 {
+		refuse = append(refuse, fmt.Sprintf("%d alias(es) forward to an address of the box's own host name %s, which goes away with the box, and no mailbox of %s has its local part: %s; point them at a user on the box (or create that user) and run again",
+			len(rep.boxHost), box, domain, strings.Join(rep.boxHost, ", ")))
 	}
 	if len(rep.unsupported) > 0 && !o.SkipUnsupported {
 		refuse = append(refuse, fmt.Sprintf("%d alias(es) the stack's shape cannot hold: %s; set them up in Mailu's admin by hand, then run again with --skip-unsupported",

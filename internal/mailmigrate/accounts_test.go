@@ -54,9 +54,20 @@ const (
 func fakeMiaB(t *testing.T, users, aliases string) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// As management/daemon.py answers: 401 with the reason in X-Reason.
 		u, p, ok := r.BasicAuth()
-		if !ok || u != "alice@fullfrontend.be" || p != "admin-pw" {
-			http.Error(w, `{"reason": "Incorrect email address or password."}`, http.StatusUnauthorized)
+		reason := ""
+		switch {
+		case !ok || p != "admin-pw" || (u != "alice@fullfrontend.be" && u != "bob@fullfrontend.be" && u != "totp@fullfrontend.be"):
+			reason = "Incorrect email address or password."
+		case u == "bob@fullfrontend.be":
+			reason = "You are not an administrator."
+		case u == "totp@fullfrontend.be":
+			reason = "missing-totp-token"
+		}
+		if reason != "" {
+			w.Header().Set("X-Reason", reason)
+			http.Error(w, reason, http.StatusUnauthorized)
 			return
 		}
 		if r.URL.Query().Get("format") != "json" {
@@ -171,13 +182,19 @@ func TestAccountsFromMiaB(t *testing.T) {
 		}
 	})
 
-	t.Run("wrong password", func(t *testing.T) {
-		srv := fakeMiaB(t, miabUsersJSON, miabAliasesJSON)
-		_, _, err := MiaB{URL: srv.URL + "/admin", User: "alice@fullfrontend.be", Password: "nope"}.Fetch(context.Background())
-		if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "MIAB_ADMIN_PASSWORD") {
-			t.Fatalf("err %v, want a 401 naming MIAB_ADMIN_PASSWORD", err)
-		}
-	})
+	for _, tc := range []struct{ name, user, password, want string }{
+		{"wrong password", "alice@fullfrontend.be", "nope", `the box says "Incorrect email address or password.": check --admin-user (an admin's address) and MIAB_ADMIN_PASSWORD`},
+		{"not an admin", "bob@fullfrontend.be", "admin-pw", `the box says "You are not an administrator.": give an admin's address as --admin-user`},
+		{"two-factor login", "totp@fullfrontend.be", "admin-pw", `the box says "missing-totp-token": this admin has two-factor login on`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := fakeMiaB(t, miabUsersJSON, miabAliasesJSON)
+			_, _, err := MiaB{URL: srv.URL + "/admin", User: tc.user, Password: tc.password}.Fetch(context.Background())
+			if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want a 401 saying %q", err, tc.want)
+			}
+		})
+	}
 }
 
 func TestAccountsMerge(t *testing.T) {
@@ -282,6 +299,9 @@ func TestAccountsRefusals(t *testing.T) {
 			err: "a..b@fullfrontend.be; rename them on the box"},
 		{name: "user and alias at one address", users: users, aliases: append(append([]MiaBAlias{}, aliases...), MiaBAlias{Address: "bob@fullfrontend.be", ForwardsTo: []string{"x@y.be"}}),
 			err: "bob@fullfrontend.be is both a user and an alias"},
+		{name: "alias to the box's host name without such a mailbox", users: users, aliases: append(append([]MiaBAlias{}, aliases...),
+			MiaBAlias{Address: "webmaster@fullfrontend.be", ForwardsTo: []string{"nobody@box.fullfrontend.be"}}),
+			err: "1 alias(es) forward to an address of the box's own host name box.fullfrontend.be, which goes away with the box, and no mailbox of fullfrontend.be has its local part: webmaster@fullfrontend.be (forwards to nobody@box.fullfrontend.be)"},
 		{name: "aliases in a loop", users: users, aliases: append(append([]MiaBAlias{}, aliases...),
 			MiaBAlias{Address: "ventes@fullfrontend.be", ForwardsTo: []string{"devis@fullfrontend.be"}},
 			MiaBAlias{Address: "devis@fullfrontend.be", ForwardsTo: []string{"ventes@fullfrontend.be"}}),
@@ -342,6 +362,34 @@ func TestValidLocalPart(t *testing.T) {
 	} {
 		if got := validLocalPart(tc.in); got != tc.ok {
 			t.Errorf("validLocalPart(%q) = %v", tc.in, got)
+		}
+	}
+}
+
+// Forwards as Mail-in-a-Box gives them: to an internationalised domain in
+// Unicode, and to a user's address on the box's own host name.
+func TestAccountsRewritesForwards(t *testing.T) {
+	users, aliases := fetchFake(t, miabUsersJSON, miabAliasesJSON)
+	aliases = append(aliases,
+		MiaBAlias{Address: "devis@fullfrontend.be", ForwardsTo: []string{"jean@exämple.be"}},
+		MiaBAlias{Address: "webmaster@fullfrontend.be", ForwardsTo: []string{"alice@box.fullfrontend.be"}})
+	out := filepath.Join(t.TempDir(), "f.json")
+	var report strings.Builder
+	if _, err := WriteAccounts(users, aliases, AccountsOptions{Box: "box.fullfrontend.be", Domain: "fullfrontend.be", File: out, Out: &report}); err != nil {
+		t.Fatal(err)
+	}
+	got := readJSON(t, out)["mail_aliases"].(map[string]any)
+	for alias, want := range map[string][]any{"devis": {"jean@xn--exmple-cua.be"}, "webmaster": {"alice"}} {
+		if d := got[alias].(map[string]any)["destinations"]; !reflect.DeepEqual(d, want) {
+			t.Errorf("%s: destinations %v, want %v", alias, d, want)
+		}
+	}
+	for _, line := range []string{
+		"devis@fullfrontend.be forwards to jean@exämple.be: written with the domain's ASCII form xn--exmple-cua.be",
+		"webmaster@fullfrontend.be forwards to alice@box.fullfrontend.be, on the box's host name: written as alice@fullfrontend.be",
+	} {
+		if !strings.Contains(report.String(), line) {
+			t.Errorf("report lacks %q:\n%s", line, report.String())
 		}
 	}
 }
