@@ -81,7 +81,8 @@ func tables(ctx context.Context, pool *sql.DB, db string) ([]string, error) {
 func replaceURL(ctx context.Context, pool *sql.DB, db, postsTable string, r Replacer) (int64, error) {
 	type column struct{ table, name string }
 	rows, err := pool.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS
-		WHERE TABLE_SCHEMA = ? AND DATA_TYPE IN ('char','varchar','tinytext','text','mediumtext','longtext')
+		WHERE TABLE_SCHEMA = ? AND DATA_TYPE IN ('char','varchar','tinytext','text','mediumtext','longtext',
+			'binary','varbinary','tinyblob','blob','mediumblob','longblob')
 		ORDER BY TABLE_NAME, ORDINAL_POSITION`, db)
 	if err != nil {
 		return 0, fmt.Errorf("list the text columns of %s: %w", db, err)
@@ -103,6 +104,8 @@ func replaceURL(ctx context.Context, pool *sql.DB, db, postsTable string, r Repl
 	}
 	var changed int64
 	keys := map[string][]string{}
+	kept := map[string][]string{} // ON UPDATE CURRENT_TIMESTAMP columns, by table
+	var noKey []string
 	for _, c := range cols {
 		pk, ok := keys[c.table]
 		if !ok {
@@ -110,17 +113,69 @@ func replaceURL(ctx context.Context, pool *sql.DB, db, postsTable string, r Repl
 				return changed, err
 			}
 			keys[c.table] = pk
+			if kept[c.table], err = onUpdateColumns(ctx, pool, db, c.table); err != nil {
+				return changed, err
+			}
 		}
 		if len(pk) == 0 {
-			continue // no way to address a row: left as it is (WordPress's tables all have one)
+			// No way to address a row (WordPress's own tables all have a
+			// key; a plugin's may not): stop if the old URL is there.
+			found, err := columnHolds(ctx, pool, db, c.table, c.name, r)
+			if err != nil {
+				return changed, err
+			}
+			if found {
+				noKey = append(noKey, c.table+"."+c.name)
+			}
+			continue
 		}
-		n, err := replaceColumn(ctx, pool, db, c.table, c.name, pk, r)
+		n, err := replaceColumn(ctx, pool, db, c.table, c.name, pk, kept[c.table], r)
 		changed += n
 		if err != nil {
 			return changed, err
 		}
 	}
+	if len(noKey) > 0 {
+		return changed, fmt.Errorf("the old URL is in columns of tables without a primary key, whose rows cannot be rewritten one by one: %s; add a primary key to those tables on the old site (or empty them if the plugin rebuilds them), dump again and run again", strings.Join(noKey, ", "))
+	}
 	return changed, nil
+}
+
+// onUpdateColumns lists the table's columns that the server sets to the
+// current time whenever a row changes (ON UPDATE CURRENT_TIMESTAMP): the
+// rewrite assigns them their own value, so they come out as they went in.
+func onUpdateColumns(ctx context.Context, pool *sql.DB, db, table string) ([]string, error) {
+	rows, err := pool.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND LOWER(EXTRA) LIKE '%on update%' ORDER BY ORDINAL_POSITION`, db, table)
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// columnHolds reports whether some row of the column holds the old URL.
+func columnHolds(ctx context.Context, pool *sql.DB, db, table, col string, r Replacer) (bool, error) {
+	var like []string
+	var args []any
+	for _, p := range r.pairs {
+		like = append(like, quoteIdent(col)+" LIKE ?")
+		args = append(args, "%"+likeEscape(p[0])+"%")
+	}
+	var n int
+	q := fmt.Sprintf("SELECT COUNT(*) FROM %s.%s WHERE %s", quoteIdent(db), quoteIdent(table), strings.Join(like, " OR "))
+	if err := pool.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return false, fmt.Errorf("read %s.%s: %w", table, col, err)
+	}
+	return n > 0, nil
 }
 
 func primaryKey(ctx context.Context, pool *sql.DB, db, table string) ([]string, error) {
@@ -141,7 +196,7 @@ func primaryKey(ctx context.Context, pool *sql.DB, db, table string) ([]string, 
 	return pk, rows.Err()
 }
 
-func replaceColumn(ctx context.Context, pool *sql.DB, db, table, col string, pk []string, r Replacer) (int64, error) {
+func replaceColumn(ctx context.Context, pool *sql.DB, db, table, col string, pk, keep []string, r Replacer) (int64, error) {
 	t := quoteIdent(db) + "." + quoteIdent(table)
 	var sel, where []string
 	for _, k := range pk {
@@ -163,7 +218,11 @@ func replaceColumn(ctx context.Context, pool *sql.DB, db, table, col string, pk 
 		return 0, fmt.Errorf("update %s.%s: %w", table, col, err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf("UPDATE %s SET %s = ? WHERE %s", t, quoteIdent(col), strings.Join(where, " AND ")))
+	set := []string{quoteIdent(col) + " = ?"}
+	for _, k := range keep {
+		set = append(set, quoteIdent(k)+" = "+quoteIdent(k)) // assigned: not auto-updated
+	}
+	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE %s", t, strings.Join(set, ", "), strings.Join(where, " AND ")))
 	if err != nil {
 		return 0, fmt.Errorf("update %s.%s: %w", table, col, err)
 	}

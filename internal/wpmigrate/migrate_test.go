@@ -57,6 +57,13 @@ func buildSite(t *testing.T, posts int) *site {
 		t.Fatalf("build the WordPress site: %v\n%s", err, out)
 	}
 
+	// A plugin's table as real sites have them: a timestamp the server
+	// sets on every change, and the old URL in a BLOB.
+	if r := m.SQL(t, "oldsite", `CREATE TABLE wp_redirection_items (id int AUTO_INCREMENT PRIMARY KEY, url varchar(255), target varchar(255), action_data blob,
+		last_access timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP);
+		INSERT INTO wp_redirection_items (url, target, action_data, last_access) VALUES ('/old-page', '`+oldURL+`/target', '`+oldURL+`/new-page', '2020-02-03 04:05:06')`); r.Code != 0 {
+		t.Fatal(r)
+	}
 	s := &site{m: m, dump: filepath.Join(dir, "wordpress.sql.gz"), tarball: filepath.Join(dir, "wp-content.tar.gz")}
 	dump := exec.Command(dbtest.Tool(t, "mariadb-dump"), "--no-defaults", "--host=127.0.0.1", fmt.Sprintf("--port=%d", m.Port),
 		"--user=root", "--password="+m.Password, "--single-transaction", "--default-character-set=utf8mb4", "oldsite")
@@ -161,6 +168,26 @@ func TestMigrateWordPress(t *testing.T) {
 		}
 		if r := s.m.SQL(t, "", "SHOW DATABASES LIKE 'wordpress_replaced'"); !strings.Contains(r.Stdout, "wordpress_replaced") {
 			t.Errorf("the tables the cluster had before are not kept in wordpress_replaced")
+		}
+	})
+
+	t.Run("a plugin's BLOB rewritten, its ON UPDATE timestamp kept", func(t *testing.T) {
+		var target, data, at string
+		if err := s.db.QueryRow("SELECT target, action_data, DATE_FORMAT(last_access, '%Y-%m-%d %H:%i:%s') FROM wordpress.wp_redirection_items WHERE url = '/old-page'").Scan(&target, &data, &at); err != nil {
+			t.Fatal(err)
+		}
+		if target != newURL+"/target" || data != newURL+"/new-page" || at != "2020-02-03 04:05:06" {
+			t.Errorf("target %q, action_data %q, last_access %s; want %q, %q and the old site's 2020-02-03 04:05:06", target, data, at, newURL+"/target", newURL+"/new-page")
+		}
+	})
+
+	t.Run("a table without a primary key that holds the old URL stops the rewrite", func(t *testing.T) {
+		if r := s.m.SQL(t, "", "CREATE DATABASE nokey; CREATE TABLE nokey.wp_stats (page text, hits int); INSERT INTO nokey.wp_stats VALUES ('"+oldURL+"/a', 3)"); r.Code != 0 {
+			t.Fatal(r)
+		}
+		_, err := replaceURL(ctx, s.db, "nokey", "wp_posts", NewReplacer(oldURL, newURL))
+		if err == nil || !strings.Contains(err.Error(), "tables without a primary key") || !strings.Contains(err.Error(), "wp_stats.page") {
+			t.Fatalf("err = %v, want the table named", err)
 		}
 	})
 
