@@ -22,6 +22,7 @@ import (
 type migrateWordPressOptions struct {
 	dump, content    string
 	oldURL, newURL   string
+	also             []string
 	database, prefix string
 	dataNS, appNS    string
 	kube             kubeFlags
@@ -75,6 +76,7 @@ run changes nothing. See docs/migration-wordpress.md.`,
 	f.StringVar(&o.content, "wp-content", "", "tar (or .tar.gz) of the old site's wp-content")
 	f.StringVar(&o.oldURL, "old-url", "", "the old site's URL as its database holds it (siteurl), for example http://www.fullfrontend.be")
 	f.StringVar(&o.newURL, "new-url", "https://fullfrontend.be", "the site's URL in the cluster (https://<root_domain>)")
+	f.StringArrayVar(&o.also, "also", nil, "another host of the old site to rewrite like --old-url (repeat for several), for example old-shop.fullfrontend.be")
 	f.StringVar(&o.database, "database", "wordpress", "the app's MariaDB database")
 	f.StringVar(&o.prefix, "table-prefix", "wp_", "WordPress's table prefix ($table_prefix of the old wp-config.php)")
 	f.StringVar(&o.dataNS, "data-namespace", "data", "namespace of the MariaDB StatefulSet")
@@ -150,7 +152,7 @@ func migrateWordPress(ctx context.Context, o migrateWordPressOptions, out, errOu
 	}
 	_, err = wpmigrate.Run(ctx, wpmigrate.Options{
 		DB: db, Database: o.database, Prefix: o.prefix,
-		Dump: o.dump, Content: o.content, OldURL: o.oldURL, NewURL: o.newURL,
+		Dump: o.dump, Content: o.content, OldURL: o.oldURL, NewURL: o.newURL, Also: o.also,
 		Files: wpmigrate.PodDir{Dir: "/var/www/html/wp-content", Shell: shell},
 		Out:   out,
 	})

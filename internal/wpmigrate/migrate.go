@@ -34,8 +34,10 @@ type Options struct {
 	// OldURL is the site URL in the dump, NewURL the cluster's; equal or
 	// empty OldURL: nothing is replaced.
 	OldURL, NewURL string
-	Files          FileTarget
-	Out            io.Writer
+	// Also are more hosts (or URLs) of the old site, rewritten like OldURL.
+	Also  []string
+	Files FileTarget
+	Out   io.Writer
 }
 
 // Counts are what the run compares, before (artefacts) and after (cluster).
@@ -51,9 +53,11 @@ type Report struct {
 	Before, After  Counts
 	DatabaseMoved  bool  // false: the app's database already held these rows
 	ValuesReplaced int64 // values whose URL changed, in the scratch copy
-	FilesCopied    int64
-	BytesCopied    int64
-	ExtraFiles     int64 // files on the target that the archive does not have
+	// Forms are the forms of the old address and how many of each were rewritten.
+	Forms       []FormCount
+	FilesCopied int64
+	BytesCopied int64
+	ExtraFiles  int64 // files on the target that the archive does not have
 }
 
 func (o Options) names() (staging, replaced string) {
@@ -110,11 +114,18 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	o.logf("before (from the artefacts): %s", rep.Before)
 
 	if o.OldURL != "" && strings.TrimSuffix(o.OldURL, "/") != strings.TrimSuffix(o.NewURL, "/") {
-		rep.ValuesReplaced, err = replaceURL(ctx, o.DB, staging, posts, NewReplacer(o.OldURL, o.NewURL))
+		r := NewReplacer(o.OldURL, o.NewURL, o.Also...)
+		rep.ValuesReplaced, err = replaceURL(ctx, o.DB, staging, posts, r)
 		if err != nil {
 			return rep, fmt.Errorf("replace %s by %s: %w", o.OldURL, o.NewURL, err)
 		}
 		o.logf("%s -> %s: %d values rewritten (serialized values kept valid)", o.OldURL, o.NewURL, rep.ValuesReplaced)
+		rep.Forms = r.Forms()
+		for _, f := range rep.Forms {
+			if f.Count > 0 {
+				o.logf("  %d x %s", f.Count, f.Form)
+			}
+		}
 	}
 
 	same, err := sameContent(ctx, o.DB, staging, o.Database)

@@ -61,7 +61,8 @@ func buildSite(t *testing.T, posts int) *site {
 	// sets on every change, and the old URL in a BLOB.
 	if r := m.SQL(t, "oldsite", `CREATE TABLE wp_redirection_items (id int AUTO_INCREMENT PRIMARY KEY, url varchar(255), target varchar(255), action_data blob,
 		last_access timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP);
-		INSERT INTO wp_redirection_items (url, target, action_data, last_access) VALUES ('/old-page', '`+oldURL+`/target', '`+oldURL+`/new-page', '2020-02-03 04:05:06')`); r.Code != 0 {
+		INSERT INTO wp_redirection_items (url, target, action_data, last_access) VALUES ('/old-page', '`+oldURL+`/target', '`+oldURL+`/new-page', '2020-02-03 04:05:06'),
+		('/forms', '//www.old.fullfrontend.be/p?r=http%3A%2F%2Fold.fullfrontend.be%2Fq', 'https:\\/\\/www.old.fullfrontend.be\\/j', '2020-02-03 04:05:06')`); r.Code != 0 {
 		t.Fatal(r)
 	}
 	s := &site{m: m, dump: filepath.Join(dir, "wordpress.sql.gz"), tarball: filepath.Join(dir, "wp-content.tar.gz")}
@@ -178,6 +179,25 @@ func TestMigrateWordPress(t *testing.T) {
 		}
 		if target != newURL+"/target" || data != newURL+"/new-page" || at != "2020-02-03 04:05:06" {
 			t.Errorf("target %q, action_data %q, last_access %s; want %q, %q and the old site's 2020-02-03 04:05:06", target, data, at, newURL+"/target", newURL+"/new-page")
+		}
+	})
+
+	t.Run("every form of the old address, counted", func(t *testing.T) {
+		var target, data string
+		if err := s.db.QueryRow("SELECT target, action_data FROM wordpress.wp_redirection_items WHERE url = '/forms'").Scan(&target, &data); err != nil {
+			t.Fatal(err)
+		}
+		if target != "//fullfrontend.be/p?r=https%3A%2F%2Ffullfrontend.be%2Fq" || data != `https:\/\/fullfrontend.be\/j` {
+			t.Errorf("target %q, action_data %q", target, data)
+		}
+		counts := map[string]int64{}
+		for _, f := range rep.Forms {
+			counts[f.Form] = f.Count
+		}
+		for _, form := range []string{oldURL, "//www.old.fullfrontend.be", "http%3A%2F%2Fold.fullfrontend.be", `https:\/\/www.old.fullfrontend.be`} {
+			if counts[form] == 0 {
+				t.Errorf("form %s not counted: %v", form, counts)
+			}
 		}
 	})
 

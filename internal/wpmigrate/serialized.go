@@ -1,6 +1,8 @@
 package wpmigrate
 
 import (
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -9,21 +11,86 @@ import (
 // serialize() format, which stores each string's length in bytes
 // (s:20:"https://old.example/";): Replace rewrites serialized values
 // structurally and recomputes every length, recursing into strings that
-// hold serialized values themselves (plugins double-serialize). The
-// JSON-escaped form of the URL (https:\/\/old.example, written by page
-// builders) is replaced too.
+// hold serialized values themselves (plugins double-serialize).
+//
+// A real site holds its address in many forms; every form of every old
+// host is rewritten in one pass (see forms), and counted.
 type Replacer struct {
-	pairs [][2]string
+	pairs  [][2]string // old form, new form; first match wins at a position
+	counts []int64     // per pair, shared by copies of the Replacer
 }
 
-// NewReplacer replaces oldURL by newURL; both without a trailing slash.
-func NewReplacer(oldURL, newURL string) Replacer {
+// NewReplacer replaces every form of oldURL (and of the hosts in also) by
+// the same form of newURL; URLs without a trailing slash. A host is taken
+// with and without "www.".
+func NewReplacer(oldURL, newURL string, also ...string) Replacer {
 	oldURL, newURL = strings.TrimSuffix(oldURL, "/"), strings.TrimSuffix(newURL, "/")
-	r := Replacer{pairs: [][2]string{{oldURL, newURL}}}
-	if esc := strings.ReplaceAll(oldURL, "/", `\/`); esc != oldURL {
-		r.pairs = append(r.pairs, [2]string{esc, strings.ReplaceAll(newURL, "/", `\/`)})
+	_, oldRest, _ := strings.Cut(oldURL, "://")
+	_, newRest, _ := strings.Cut(newURL, "://")
+	if oldRest == "" { // not a URL: the string itself only
+		return Replacer{pairs: [][2]string{{oldURL, newURL}}, counts: make([]int64, 1)}
 	}
+	host, path, _ := strings.Cut(oldRest, "/")
+	if path != "" {
+		path = "/" + path
+	}
+	var hosts []string
+	for _, h := range append([]string{host}, also...) {
+		h = strings.TrimSuffix(h, "/")
+		if _, rest, ok := strings.Cut(h, "://"); ok {
+			h = rest
+		}
+		other := "www." + h
+		if strings.HasPrefix(h, "www.") {
+			other = strings.TrimPrefix(h, "www.")
+		}
+		for _, x := range []string{h, other} {
+			if !slices.Contains(hosts, x) {
+				hosts = append(hosts, x)
+			}
+		}
+	}
+	r := Replacer{}
+	add := func(o, n string) {
+		for _, p := range r.pairs {
+			if p[0] == o {
+				return
+			}
+		}
+		r.pairs = append(r.pairs, [2]string{o, n})
+	}
+	json := func(s string) string { return strings.ReplaceAll(s, "/", `\/`) }
+	for _, h := range hosts {
+		old := h + path
+		for _, scheme := range []string{"https", "http"} {
+			add(scheme+"://"+old, newURL)
+			add(json(scheme+"://"+old), json(newURL))
+			enc := url.QueryEscape(scheme + "://" + old)
+			add(enc, url.QueryEscape(newURL))
+			add(strings.ToLower(enc), strings.ToLower(url.QueryEscape(newURL)))
+		}
+		// Protocol-relative, last: inside a URL with a scheme, the forms
+		// above match first.
+		add("//"+old, "//"+newRest)
+		add(json("//"+old), json("//"+newRest))
+	}
+	r.counts = make([]int64, len(r.pairs))
 	return r
+}
+
+// Forms are the old forms and how many of each Replace has rewritten.
+func (r Replacer) Forms() []FormCount {
+	out := make([]FormCount, len(r.pairs))
+	for i, p := range r.pairs {
+		out[i] = FormCount{Form: p[0], Count: r.counts[i]}
+	}
+	return out
+}
+
+// FormCount is one form of the old address and its rewrites.
+type FormCount struct {
+	Form  string
+	Count int64
 }
 
 // Contains reports whether v holds the old URL in any form.
@@ -43,19 +110,44 @@ func (r Replacer) Replace(v string) string {
 		return v
 	}
 	if looksSerialized(v) {
-		p := parser{s: v, r: r}
-		if out, ok := p.value(); ok && p.pos == len(v) {
+		p := parser{s: v, r: r, dry: true}
+		if _, ok := p.value(); ok && p.pos == len(v) {
+			p = parser{s: v, r: r}
+			out, _ := p.value()
 			return out
 		}
 	}
 	return r.plain(v)
 }
 
+// plain rewrites every form in one left-to-right pass: at each position
+// the first form (in pairs' order) that matches is replaced, so a rewritten
+// part is never matched again.
 func (r Replacer) plain(v string) string {
-	for _, p := range r.pairs {
-		v = strings.ReplaceAll(v, p[0], p[1])
+	return r.scan(v, true)
+}
+
+func (r Replacer) scan(v string, count bool) string {
+	var b strings.Builder
+	for i := 0; i < len(v); {
+		matched := false
+		for k, p := range r.pairs {
+			if strings.HasPrefix(v[i:], p[0]) {
+				b.WriteString(p[1])
+				i += len(p[0])
+				if count && r.counts != nil {
+					r.counts[k]++
+				}
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			b.WriteByte(v[i])
+			i++
+		}
 	}
-	return v
+	return b.String()
 }
 
 func looksSerialized(v string) bool {
@@ -75,6 +167,7 @@ type parser struct {
 	s   string
 	pos int
 	r   Replacer
+	dry bool
 }
 
 func (p *parser) value() (string, bool) {
@@ -106,8 +199,12 @@ func (p *parser) value() (string, bool) {
 		if kind == 'E' {
 			return p.s[start:p.pos], true
 		}
-		// A string may hold serialized data itself.
-		inner := p.r.Replace(str)
+		// A string may hold serialized data itself. A dry pass only
+		// checks the structure (nothing is rewritten, nothing counted).
+		inner := str
+		if !p.dry {
+			inner = p.r.Replace(str)
+		}
 		return "s:" + strconv.Itoa(len(inner)) + ":\"" + inner + "\";", true
 	case 'a':
 		p.pos++
