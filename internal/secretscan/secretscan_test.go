@@ -14,6 +14,15 @@ import (
 
 const ciphertext = `{"data":"ENC[AES256_GCM,data:abc,iv:x,tag:y,type:str]","sops":{"age":[{"recipient":"age1x","enc":"-----BEGIN AGE ENCRYPTED FILE-----"}],"mac":"ENC[AES256_GCM,data:m,iv:i,tag:t,type:str]","version":"3.10.2"}}`
 
+// The secrets the scanner must find, assembled at run time: written out
+// here, they would be found in this very file by the scan of the tracked
+// tree.
+var (
+	token        = "dop_v1_" + strings.Repeat("0123456789abcdef", 4)
+	spacesSecret = strings.Repeat("wJalrXUtnFEMI", 4)[:43]
+	pemKey       = "-----BEGIN PRIVATE KEY-----\n" + strings.Repeat("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n", 3) + "-----END PRIVATE KEY-----\n"
+)
+
 func TestCheck(t *testing.T) {
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -39,20 +48,20 @@ func TestCheck(t *testing.T) {
 		{"age key prefix only", "internal/x/x.go", `strings.HasPrefix(s, "AGE-SECRET-KEY-1")`, ""},
 		{"age key in docs is allowed", "docs/keys.md", id.String(), ""},
 		// The hook's escapes seen on a real try: each file held a clear token.
-		{"token in terraform.tfvars", "terraform.tfvars", `do_token = "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"`, "DigitalOcean API token"},
-		{"token in an editor backup", "secrets.tfvars~", `do_token = "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"`, "an editor's copy"},
-		{"token in a swap file", ".secrets.tfvars.swp", `do_token = "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"`, "an editor's copy"},
-		{"token in auto tfvars json", "secrets.auto.tfvars.json", `{"do_token": "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}`, ".auto.tfvars"},
-		{"token in .env", ".env", `DO_TOKEN=dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef`, ".env files"},
-		{"token in prod.tfvars", "prod.tfvars", `do_token = "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"`, "DigitalOcean API token"},
-		{"token in a note", "notes/todo.md", "token: dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "DigitalOcean API token"},
+		{"token in terraform.tfvars", "terraform.tfvars", `do_token = "` + token + `"`, "DigitalOcean API token"},
+		{"token in an editor backup", "secrets.tfvars~", `do_token = "` + token + `"`, "an editor's copy"},
+		{"token in a swap file", ".secrets.tfvars.swp", `do_token = "` + token + `"`, "an editor's copy"},
+		{"token in auto tfvars json", "secrets.auto.tfvars.json", `{"do_token": "` + token + `"}`, ".auto.tfvars"},
+		{"token in .env", ".env", "DO_TOKEN=" + token, ".env files"},
+		{"token in prod.tfvars", "prod.tfvars", `do_token = "` + token + `"`, "DigitalOcean API token"},
+		{"token in a note", "notes/todo.md", "token: " + token, "DigitalOcean API token"},
 		{"token placeholder", "docs/x.md", `do_token = "dop_v1_..."`, ""},
-		{"spaces key in clear", "stacks/platform/prod.tfvars", `spaces_secret_access_key = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY12345"`, "Spaces key"},
-		{"spaces key id in clear", "x.tfvars", `spaces_access_key_id = "DO00ABCDEFGHIJKLMNOP"`, "Spaces key"},
+		{"spaces key in clear", "stacks/platform/prod.tfvars", "spaces_secret_access_key = \"" + spacesSecret + "\"", "Spaces key"},
+		{"spaces key id in clear", "x.tfvars", "spaces_access_key_id = \"DO00" + strings.Repeat("X", 16) + "\"", "Spaces key"},
 		{"spaces test value", "modules/x/tests/x.tftest.hcl", `spaces_secret_access_key = "test-only-secret-key"`, ""},
 		{"spaces key from a variable", "stacks/platform/main.tf", `spaces_secret_access_key = "${var.k}"`, ""},
-		{"PEM private key", "deploy/key.pem", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n", "PEM private key"},
-		{"PEM private key in a Go string", "internal/x/x.go", `k := "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n"`, "PEM private key"},
+		{"PEM private key", "deploy/key.pem", pemKey, "PEM private key"},
+		{"PEM private key in a Go string", "internal/x/x.go", `k := "` + strings.ReplaceAll(pemKey, "\n", `\n`) + `"`, "PEM private key"},
 		{"PEM placeholder in a test", "modules/apps/mailu/tests/mailu.tftest.hcl", `private_key_pem = "-----BEGIN RSA PRIVATE KEY-----\\nMIIEmock\\n-----END RSA PRIVATE KEY-----\\n"`, ""},
 		{"sops ciphertext", "secrets.tfvars.enc", ciphertext, ""},
 		{"clear data named enc", "secrets.tfvars.enc", `do_token = "x"`, "not SOPS ciphertext"},
