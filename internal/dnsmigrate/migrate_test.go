@@ -499,3 +499,34 @@ func TestRunWarnsOfACNAMEBesideOtherRecords(t *testing.T) {
 		t.Errorf("report:\n%s", out.String())
 	}
 }
+
+// The stack serves www.<root_domain> (a redirect to the apex, from
+// WordPress's catalog entry): the box's www record is then replaced, and
+// the records that cannot share the name with the stack's go.
+func TestWWWReplacedWhenTheStackServesIt(t *testing.T) {
+	var s map[string]any
+	if err := json.Unmarshal([]byte(stackJSON(stackMX)), &s); err != nil {
+		t.Fatal(err)
+	}
+	s["hosts"] = append(s["hosts"].([]any), "www.fullfrontend.be")
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(files(t, miabZone(), string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := verdicts(rep)
+	for rec, w := range map[string]struct {
+		v      Verdict
+		reason string
+	}{
+		"www.fullfrontend.be A 198.51.100.7": {Managed, "a host of the stack"},
+		"www.fullfrontend.be MX 0 .":         {Dropped, "shares its name with no other record"},
+	} {
+		if d := got[rec]; d.Verdict != w.v || !strings.Contains(d.Reason, w.reason) {
+			t.Errorf("%s: %s (%s), want %s with %q", rec, d.Verdict, d.Reason, w.v, w.reason)
+		}
+	}
+}

@@ -132,7 +132,7 @@ resource "kubectl_manifest" "ingress" {
       name        = var.app.name
       namespace   = local.ns
       labels      = local.labels
-      annotations = local.ingress.annotations
+      annotations = merge(local.ingress.annotations, var.ingress_annotations)
     }
     spec = merge(
       {

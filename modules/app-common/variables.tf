@@ -115,3 +115,9 @@ variable "database" {
   sensitive = true
   default   = null
 }
+
+variable "ingress_annotations" {
+  description = "Annotations of the app's own Ingress on top of the platform's (for example a Traefik middleware)."
+  type        = map(string)
+  default     = {}
+}

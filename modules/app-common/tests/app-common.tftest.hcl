@@ -155,3 +155,14 @@ run "refuses_missing_database" {
   }
   expect_failures = [kubectl_manifest.database]
 }
+
+run "extra_ingress_annotations" {
+  command = plan
+  variables {
+    ingress_annotations = { "traefik.ingress.kubernetes.io/router.middlewares" = "blog-www-redirect@kubernetescrd" }
+  }
+  assert {
+    condition     = yamldecode(kubectl_manifest.ingress[0].yaml_body).metadata.annotations == { "cert-manager.io/cluster-issuer" = "letsencrypt-prod", "external-dns.alpha.kubernetes.io/ttl" = "300", "traefik.ingress.kubernetes.io/router.middlewares" = "blog-www-redirect@kubernetescrd" }
+    error_message = "the app's own annotations are added to the platform's"
+  }
+}

@@ -68,6 +68,11 @@ resource "random_password" "salt" {
   special  = false
 }
 
+locals {
+  # The catalog gives WordPress www.<root_domain> (apps.yaml).
+  www = contains(keys(try(var.app.hosts, {})), "www")
+}
+
 module "common" {
   source       = "../../app-common"
   app          = var.app
@@ -75,7 +80,12 @@ module "common" {
   database     = var.database
   pod_security = "restricted"
   volumes      = { (local.pvc) = { size = var.storage_size } }
-  routes       = [{ service = local.name, port = local.port }]
+  # www.<root_domain> on the same Ingress (and certificate), answered by
+  # Traefik with a permanent redirect to the apex (www_redirect below).
+  routes = [for h in concat([""], local.www ? ["www"] : []) : { host = h, service = local.name, port = local.port }]
+  ingress_annotations = local.www ? {
+    "traefik.ingress.kubernetes.io/router.middlewares" = "${var.app.namespace}-www-redirect@kubernetescrd"
+  } : {}
   network_policy = {
     pod_selector = local.selector
     ports        = [local.port]
@@ -257,4 +267,24 @@ resource "kubectl_manifest" "cron" {
       }
     }
   })
+}
+
+# www.<root_domain> -> <root_domain>, path and query kept, 301. On the whole
+# Ingress: the apex does not match the expression.
+resource "kubectl_manifest" "www_redirect" {
+  count             = local.www ? 1 : 0
+  server_side_apply = true
+  yaml_body = yamlencode({
+    apiVersion = "traefik.io/v1alpha1"
+    kind       = "Middleware"
+    metadata   = { name = "www-redirect", namespace = module.common.namespace, labels = module.common.labels }
+    spec = {
+      redirectRegex = {
+        regex       = "^https?://www\\.(.+)$"
+        replacement = "${var.platform.ingress.tls ? "https" : "http"}://$${1}"
+        permanent   = true
+      }
+    }
+  })
+  depends_on = [module.common]
 }

@@ -3,7 +3,7 @@ mock_provider "kubectl" {}
 mock_provider "random" {}
 
 variables {
-  app = { name = "wordpress", namespace = "wordpress", host = "fullfrontend.be", database = "mariadb" }
+  app = { name = "wordpress", namespace = "wordpress", host = "fullfrontend.be", hosts = { www = "www.fullfrontend.be" }, database = "mariadb" }
   # module.k8s_config.app_platform in prod.
   platform = {
     ingress = {
@@ -123,4 +123,18 @@ run "refuses_short_salt" {
     salts = { AUTH_KEY = "short" }
   }
   expect_failures = [var.salts]
+}
+
+# www.<root_domain>: on the Ingress and its certificate, and redirected to
+# the apex by Traefik (301, path kept).
+run "www_redirect" {
+  command = plan
+  assert {
+    condition     = jsonencode(module.common.ingress_tls[0].hosts) == jsonencode(["fullfrontend.be", "www.fullfrontend.be"])
+    error_message = "www.<root_domain> must be a host of the Ingress and of its certificate"
+  }
+  assert {
+    condition     = yamldecode(kubectl_manifest.www_redirect[0].yaml_body).spec.redirectRegex == { regex = "^https?://www\\.(.+)$", replacement = "https://$${1}", permanent = true }
+    error_message = "www must be a permanent redirect to https://<root_domain> with the path kept"
+  }
 }
