@@ -122,6 +122,20 @@ func migrateWordPress(ctx context.Context, o migrateWordPressOptions, out, errOu
 	// kubectl port-forward and kubectl exec write to it at the same time.
 	errOut = &syncWriter{w: errOut}
 	run := execKubectl(o.kube.bin())
+	// The tables are loaded under the old site's prefix: the cluster's
+	// WordPress must read that one, or it finds no installation.
+	env, err := run(ctx, o.kube.args("get", "deployment", "wordpress", "--namespace", o.appNS, "--output",
+		`jsonpath={.spec.template.spec.containers[?(@.name=="wordpress")].env[?(@.name=="WORDPRESS_TABLE_PREFIX")].value}`), nil, errOut)
+	if err != nil {
+		return fmt.Errorf("read the cluster's WordPress table prefix (deploy/wordpress in %s; is the stack applied?): %w", o.appNS, err)
+	}
+	clusterPrefix := strings.TrimSpace(string(env))
+	if clusterPrefix == "" {
+		clusterPrefix = "wp_" // the image's default
+	}
+	if clusterPrefix != o.prefix {
+		return fmt.Errorf("--table-prefix is %s but the cluster's WordPress reads %s (WORDPRESS_TABLE_PREFIX of deploy/wordpress): it would find no installation; set wordpress_table_prefix = %q in stacks/platform, apply, then run this again", o.prefix, clusterPrefix, o.prefix)
+	}
 	raw, err := run(ctx, o.kube.args("get", "secret", "mariadb-superuser", "--namespace", o.dataNS, "--output", "jsonpath={.data.password}"), nil, errOut)
 	if err != nil {
 		return fmt.Errorf("read MariaDB's root password (Secret mariadb-superuser in %s; is the stack applied?): %w", o.dataNS, err)

@@ -96,6 +96,10 @@ CREATE DATABASE wordpress;`
 			{"no old URL", func(o *migrateWordPressOptions) { o.oldURL = "" }, "missing --old-url"},
 			{"URL without scheme", func(o *migrateWordPressOptions) { o.newURL = "fullfrontend.be" }, "is not a site URL"},
 			{"missing dump", func(o *migrateWordPressOptions) { o.dump = filepath.Join(dir, "nope.sql") }, "nope.sql"},
+			// The cluster's WordPress reads wp_ (FAKE_TABLE_PREFIX unset:
+			// the image's default).
+			{"another table prefix than the cluster's", func(o *migrateWordPressOptions) { o.prefix = "wpx7_" },
+				`--table-prefix is wpx7_ but the cluster's WordPress reads wp_ (WORDPRESS_TABLE_PREFIX of deploy/wordpress): it would find no installation; set wordpress_table_prefix = "wpx7_"`},
 		} {
 			bad := o
 			c.edit(&bad)

@@ -108,7 +108,7 @@ func sourceFiles(name string, warn func(string)) (map[string]FileSum, error) {
 }
 
 // writeSubset streams, as a new tar, the archive's regular files that want
-// lists, with their directories.
+// lists, and every directory of the archive.
 func writeSubset(name string, want map[string]bool, w io.Writer) error {
 	tr, c, err := openTar(name)
 	if err != nil {
@@ -127,6 +127,14 @@ func writeSubset(name string, want map[string]bool, w io.Writer) error {
 		p, err := entryPath(h.Name)
 		if err != nil {
 			return err
+		}
+		// Every directory, empty ones too (a plugin's cache or upload
+		// folder it expects to find).
+		if h.Typeflag == tar.TypeDir && p != "" {
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: p + "/", Mode: 0o755, ModTime: h.ModTime}); err != nil {
+				return err
+			}
+			continue
 		}
 		if h.Typeflag != tar.TypeReg || !want[p] {
 			continue
@@ -202,10 +210,19 @@ func (d LocalDir) Extract(ctx context.Context, r io.Reader) error {
 			return ctx.Err()
 		}
 		p, err := entryPath(h.Name)
-		if err != nil || p == "" || h.Typeflag != tar.TypeReg {
+		if err != nil || p == "" {
 			continue
 		}
 		dst := filepath.Join(string(d), filepath.FromSlash(p))
+		if h.Typeflag == tar.TypeDir {
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				return err
+			}
+			continue
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}

@@ -194,10 +194,11 @@ func copyFiles(ctx context.Context, o Options, src map[string]FileSum, rep *Repo
 		}
 	}
 	if len(want) == 0 {
+		// The archive's directories are still made (empty ones included).
 		o.logf("wp-content already holds every file of the archive: nothing to copy")
-		return nil
+	} else {
+		o.logf("copying %d of %d files of wp-content", len(want), len(src))
 	}
-	o.logf("copying %d of %d files of wp-content", len(want), len(src))
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeSubset(o.Content, want, pw)) }()
 	if err := o.Files.Extract(ctx, pr); err != nil {

@@ -172,6 +172,12 @@ func TestMigrateWordPress(t *testing.T) {
 		}
 	})
 
+	t.Run("empty folders of wp-content are made too", func(t *testing.T) {
+		if st, err := os.Stat(filepath.Join(pvc.Dir, "cache", "page-builder")); err != nil || !st.IsDir() {
+			t.Errorf("wp-content/cache/page-builder not on the PVC: %v", err)
+		}
+	})
+
 	t.Run("a plugin's BLOB rewritten, its ON UPDATE timestamp kept", func(t *testing.T) {
 		var target, data, at string
 		if err := s.db.QueryRow("SELECT target, action_data, DATE_FORMAT(last_access, '%Y-%m-%d %H:%i:%s') FROM wordpress.wp_redirection_items WHERE url = '/old-page'").Scan(&target, &data, &at); err != nil {
@@ -337,6 +343,8 @@ func writeTarGz(t *testing.T, name string, files map[string][]byte) {
 		tw.Write(b)
 	}
 	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "wp-content/uploads/latest", Linkname: "2024/02"})
+	// An empty folder a plugin expects to find (its cache).
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "wp-content/cache/page-builder/", Mode: 0o755})
 	tw.Close()
 	z.Close()
 	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {

@@ -23,6 +23,7 @@ module "wordpress" {
   platform                 = module.k8s_config.app_platform
   database                 = lookup(local.app_databases, "wordpress", null)
   salts                    = var.wordpress_salts
+  table_prefix             = var.wordpress_table_prefix
   media_offload            = { enabled = var.wordpress_media_offload, bucket = module.env.names.media_bucket, region = var.region }
   spaces_access_key_id     = var.spaces_access_key_id
   spaces_secret_access_key = var.spaces_secret_access_key

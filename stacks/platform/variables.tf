@@ -576,3 +576,9 @@ variable "allow_key_change" {
   type        = set(string)
   default     = []
 }
+
+variable "wordpress_table_prefix" {
+  description = "WordPress's table prefix: the old site's $table_prefix (its wp-config.php), which infra migrate wordpress loads the tables under; wp_ by default."
+  type        = string
+  default     = "wp_"
+}

@@ -170,6 +170,9 @@ resource "kubectl_manifest" "deployment" {
               }] : [],
               [
                 { name = "WORDPRESS_DB_CHARSET", value = "utf8mb4" },
+                # The old site's $table_prefix (infra migrate wordpress
+                # refuses a dump whose prefix differs).
+                { name = "WORDPRESS_TABLE_PREFIX", value = var.table_prefix },
                 { name = "WORDPRESS_CONFIG_EXTRA", value = local.config_extra },
               ],
             )

@@ -115,3 +115,13 @@ variable "resources" {
     error_message = "resources: cpu like 100m or 0.5, memory like 256Mi or 1Gi."
   }
 }
+
+variable "table_prefix" {
+  description = "WordPress's table prefix ($table_prefix of the old site's wp-config.php): the migrated tables carry it."
+  type        = string
+  default     = "wp_"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_]{1,20}$", var.table_prefix))
+    error_message = "table_prefix must be 1-20 letters, digits or underscores, as WordPress allows (for example wp_ or wpx7_)."
+  }
+}

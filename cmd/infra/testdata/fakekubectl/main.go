@@ -3,6 +3,7 @@
 // real directory on this machine.
 //
 //	get secret mariadb-superuser ...  prints base64($FAKE_ROOT_PASSWORD)
+//	get deployment wordpress ...      prints $FAKE_TABLE_PREFIX (WordPress's WORDPRESS_TABLE_PREFIX)
 //	port-forward ...                  says it forwards to 127.0.0.1:$FAKE_MARIADB_PORT, then waits
 //	exec ... -- sh -c SCRIPT sh DIR   runs the script with sh here, DIR being $FAKE_PVC_DIR
 package main
@@ -30,6 +31,10 @@ func main() {
 	}
 	switch args[0] {
 	case "get":
+		if len(args) > 1 && args[1] == "deployment" {
+			fmt.Print(os.Getenv("FAKE_TABLE_PREFIX"))
+			return
+		}
 		fmt.Print(base64.StdEncoding.EncodeToString([]byte(os.Getenv("FAKE_ROOT_PASSWORD"))))
 	case "port-forward":
 		fmt.Printf("Forwarding from 127.0.0.1:%s -> 3306\n", os.Getenv("FAKE_MARIADB_PORT"))

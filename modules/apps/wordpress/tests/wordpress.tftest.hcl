@@ -138,3 +138,22 @@ run "www_redirect" {
     error_message = "www must be a permanent redirect to https://<root_domain> with the path kept"
   }
 }
+
+run "table_prefix" {
+  command = plan
+  variables {
+    table_prefix = "wpx7_"
+  }
+  assert {
+    condition     = contains(yamldecode(kubectl_manifest.deployment.yaml_body).spec.template.spec.containers[0].env, { name = "WORDPRESS_TABLE_PREFIX", value = "wpx7_" })
+    error_message = "WordPress must read the old site's table prefix"
+  }
+}
+
+run "refuses_bad_table_prefix" {
+  command = plan
+  variables {
+    table_prefix = "wp-"
+  }
+  expect_failures = [var.table_prefix]
+}
