@@ -18,7 +18,7 @@ mock_provider "digitalocean" {
     defaults = { ip = "203.0.113.10" }
   }
   mock_data "digitalocean_kubernetes_cluster" {
-    defaults = { cluster_subnet = "10.244.0.0/16" }
+    defaults = { cluster_subnet = "10.244.0.0/16", region = "fra1" }
   }
 }
 mock_provider "tls" {}
@@ -31,6 +31,9 @@ variables {
   mailu_relay_password = "test-relay-password"
   # nor without somewhere to send its alerts.
   alert_email = ["ops@example.com"]
+  # A mailbox for the DMARC and TLS reports (else a check warns).
+  mail_users   = { alice = {} }
+  mail_aliases = { postmaster = { destinations = ["alice"] } }
 }
 
 run "prod_defaults" {
@@ -41,6 +44,7 @@ run "prod_defaults" {
   assert {
     condition = output.fqdns == {
       wordpress          = "fullfrontend.be"
+      wordpress_www      = "www.fullfrontend.be"
       n8n                = "n8n.fullfrontend.be"
       n8n_webhook        = "webhook.fullfrontend.be"
       nextcloud          = "cloud.fullfrontend.be"
@@ -75,6 +79,7 @@ run "dev_defaults" {
   assert {
     condition = output.fqdns == {
       wordpress          = "fullfrontend.kube"
+      wordpress_www      = "www.fullfrontend.kube"
       n8n                = "n8n.fullfrontend.kube"
       n8n_webhook        = "webhook.fullfrontend.kube"
       nextcloud          = "cloud.fullfrontend.kube"
