@@ -326,10 +326,9 @@ func TestNegativeTestsCanFail(t *testing.T) {
 	}
 }
 
-// ed25519PEM is a fresh Ed25519 private key in PKCS #8 PEM, the form
-// `openssl genpkey -algorithm ed25519` writes.
-func ed25519PEM(t *testing.T) string {
-	_, key, err := ed25519.GenerateKey(rand.Reader)
+// pkcs8PEM is key in PKCS #8 PEM, the form `openssl genpkey` writes.
+func pkcs8PEM(t *testing.T, key any, err error) string {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,6 +337,17 @@ func ed25519PEM(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// ed25519PEM is a fresh Ed25519 private key; rsaPEM a fresh RSA one.
+func ed25519PEM(t *testing.T) string {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	return pkcs8PEM(t, key, err)
+}
+
+func rsaPEM(t *testing.T, bits int) string {
+	key, err := rsa.GenerateKey(rand.Reader, bits)
+	return pkcs8PEM(t, key, err)
 }
 
 // The check of mailu_dkim_private_key (stacks/platform/variables.tf) finds
@@ -357,17 +367,4 @@ func TestDKIMKeyAlgorithmCheck(t *testing.T) {
 	if h := head(ed25519PEM(t)); strings.Contains(h, rsaID) {
 		t.Errorf("Ed25519: %s holds %s", h, rsaID)
 	}
-}
-
-// rsaPEM is a fresh RSA private key in PKCS #8 PEM (openssl genpkey's form).
-func rsaPEM(t *testing.T, bits int) string {
-	key, err := rsa.GenerateKey(rand.Reader, bits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }

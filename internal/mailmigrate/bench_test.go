@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"fullfrontend.be/infra/internal/testsupport/dovecottest"
+	"fullfrontend.be/infra/internal/testsupport/testenv"
 )
 
 // The benchmarks compare the copy with Dovecot's own migration tool on
@@ -55,7 +56,7 @@ func BenchmarkCopy(b *testing.B) {
 
 func BenchmarkDoveadmBackup(b *testing.B) {
 	e, total := benchEnv(b)
-	doveadm := dovecottest.Tool(b, "doveadm")
+	doveadm := testenv.SystemTool(b, "doveadm")
 	host, port, _ := strings.Cut(e.src.Addr, ":")
 	var elapsed time.Duration
 	for b.Loop() {

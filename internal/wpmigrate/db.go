@@ -58,18 +58,27 @@ func loadDump(ctx context.Context, pool *sql.DB, db string, dump io.Reader, coun
 
 // tables lists the base tables of db.
 func tables(ctx context.Context, pool *sql.DB, db string) ([]string, error) {
-	rows, err := pool.QueryContext(ctx, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", db)
+	out, err := strings1(ctx, pool, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", db)
 	if err != nil {
 		return nil, fmt.Errorf("list the tables of %s: %w", db, err)
+	}
+	return out, nil
+}
+
+// strings1 runs a query whose rows are one string each.
+func strings1(ctx context.Context, pool *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := pool.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		out = append(out, t)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -145,21 +154,12 @@ func replaceURL(ctx context.Context, pool *sql.DB, db, postsTable string, r Repl
 // current time whenever a row changes (ON UPDATE CURRENT_TIMESTAMP): the
 // rewrite assigns them their own value, so they come out as they went in.
 func onUpdateColumns(ctx context.Context, pool *sql.DB, db, table string) ([]string, error) {
-	rows, err := pool.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.COLUMNS
+	cols, err := strings1(ctx, pool, `SELECT COLUMN_NAME FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND LOWER(EXTRA) LIKE '%on update%' ORDER BY ORDINAL_POSITION`, db, table)
 	if err != nil {
 		return nil, fmt.Errorf("columns of %s: %w", table, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return cols, nil
 }
 
 // columnHolds reports whether some row of the column holds the old URL.
@@ -179,21 +179,12 @@ func columnHolds(ctx context.Context, pool *sql.DB, db, table, col string, r Rep
 }
 
 func primaryKey(ctx context.Context, pool *sql.DB, db, table string) ([]string, error) {
-	rows, err := pool.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.STATISTICS
+	pk, err := strings1(ctx, pool, `SELECT COLUMN_NAME FROM information_schema.STATISTICS
 		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`, db, table)
 	if err != nil {
 		return nil, fmt.Errorf("primary key of %s: %w", table, err)
 	}
-	defer rows.Close()
-	var pk []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		pk = append(pk, c)
-	}
-	return pk, rows.Err()
+	return pk, nil
 }
 
 func replaceColumn(ctx context.Context, pool *sql.DB, db, table, col string, pk, keep []string, r Replacer) (int64, error) {

@@ -153,30 +153,11 @@ func openForOthers(t testing.TB, dir string) {
 	}
 }
 
-// Tool finds a Dovecot binary on PATH, else where Debian installs it
-// (/usr/sbin is not on every PATH).
-func Tool(t testing.TB, name string) string {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		for _, dir := range []string{"/usr/sbin", "/usr/bin"} {
-			if p := filepath.Join(dir, name); fileExists(p) {
-				return p
-			}
-		}
-	}
-	return testenv.Tool(t, name)
-}
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
-}
-
 // Start runs a Dovecot with c, stopped when the test ends.
 func Start(t testing.TB, ca *CA, c Config) *Server {
 	t.Helper()
-	bin := Tool(t, "dovecot")
-	Tool(t, "doveadm")
+	bin := testenv.SystemTool(t, "dovecot")
+	testenv.SystemTool(t, "doveadm")
 	internal, login, mailUser, uid, gid := dovecotUsers(t)
 	dir := t.TempDir()
 	openForOthers(t, dir)
@@ -367,7 +348,7 @@ type Message struct {
 // FetchAll reads every message of user with doveadm fetch.
 func (d *Server) FetchAll(t testing.TB, user string) []Message {
 	t.Helper()
-	out, err := exec.Command(Tool(t, "doveadm"), "-c", d.Conf, "-f", "json", "fetch", "-u", user,
+	out, err := exec.Command(testenv.SystemTool(t, "doveadm"), "-c", d.Conf, "-f", "json", "fetch", "-u", user,
 		"mailbox uid flags date.received.unixtime size.virtual hdr.message-id text", "all").Output()
 	if err != nil {
 		var stderr string
@@ -397,7 +378,7 @@ func (d *Server) FetchAll(t testing.TB, user string) []Message {
 // Doveadm runs a doveadm command against this instance.
 func (d *Server) Doveadm(t testing.TB, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(Tool(t, "doveadm"), append([]string{"-c", d.Conf}, args...)...).CombinedOutput()
+	out, err := exec.Command(testenv.SystemTool(t, "doveadm"), append([]string{"-c", d.Conf}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("doveadm %s: %v\n%s", strings.Join(args, " "), err, out)
 	}

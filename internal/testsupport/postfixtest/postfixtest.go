@@ -63,22 +63,6 @@ type Config struct {
 	Services []string
 }
 
-// Postfix finds a Postfix program (Debian installs them in /usr/sbin).
-func tool(t testing.TB, name string) string {
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	if p := filepath.Join("/usr/sbin", name); fileExists(p) {
-		return p
-	}
-	return testenv.Tool(t, name)
-}
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
-}
-
 // Start runs Postfix in the foreground with c until the test ends. Its
 // master process runs as root (it binds and drops privileges to the
 // postfix user, as in Mailu's image).
@@ -87,7 +71,7 @@ func Start(t testing.TB, c Config) *Server {
 	if os.Geteuid() != 0 {
 		testenv.Missing(t, "root: Postfix's master process starts as root and drops to the postfix user")
 	}
-	postfix, postconf := tool(t, "postfix"), tool(t, "postconf")
+	postfix, postconf := testenv.SystemTool(t, "postfix"), testenv.SystemTool(t, "postconf")
 	pf, err := user.Lookup("postfix")
 	if err != nil {
 		testenv.Missing(t, "system user postfix (created by Debian's postfix): %v", err)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -58,6 +59,21 @@ func Tool(t testing.TB, binary string) string {
 	}
 	missing(t, err)
 	return ""
+}
+
+// SystemTool finds a program a Debian package installs: on PATH, else in
+// /usr/sbin or /usr/bin (not on every PATH), else as Tool does.
+func SystemTool(t testing.TB, name string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	for _, dir := range []string{"/usr/sbin", "/usr/bin"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && !st.IsDir() {
+			return filepath.Join(dir, name)
+		}
+	}
+	return Tool(t, name)
 }
 
 // Shared returns a directory of the shared data ($INFRA_SHARED_DIR, else
