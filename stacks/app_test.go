@@ -139,7 +139,7 @@ func TestAddAnAppThroughTheDocumentedSteps(t *testing.T) {
 			if env == "prod" {
 				ctx, c := crdCluster(t, testenv.Shared(t, "crds"))
 				checkManifestsOnAPIServer(ctx, t, c, p)
-				ws, err := planscan.Workloads(charts, p)
+				ws, err := planscan.Workloads(p)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"sigs.k8s.io/yaml"
 
 	"fullfrontend.be/infra/internal/chartrender"
 	"fullfrontend.be/infra/internal/planscan"
@@ -139,21 +138,13 @@ func renderReleases(t *testing.T, r *chartrender.Renderer, repoDir string, apis 
 			}
 			continue
 		}
-		req := chartrender.Request{RepoDir: repoDir, Chart: planscan.ChartName(rel.Chart), Version: rel.Version,
-			Name: rel.Name, Namespace: rel.Namespace, Values: rel.Values, APIVersions: apis}
-		objs, err := r.Render(req)
+		req := planscan.RenderRequest(repoDir, apis, rel)
+		objs, err := planscan.RenderRelease(r, req, rel)
 		if err != nil {
-			t.Errorf("%s: %v", rel.Address, err)
+			t.Error(err)
 			continue
 		}
-		for _, o := range objs {
-			body, err := yaml.Marshal(o.Object)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.Rendered = append(p.Rendered, planscan.Manifest{Address: rel.Address + " " + o.Template,
-				YAML: string(body), Object: o.Object, Release: rel.Address})
-		}
+		p.Rendered = append(p.Rendered, objs...)
 		unread, err := r.UnreadKeys(req)
 		if err != nil {
 			t.Errorf("%s: %v", rel.Address, err)

@@ -25,14 +25,17 @@ stacks/cluster and stacks/platform, for example:
   (cd stacks/platform && tofu show -json prod.plan) > platform.json
   infra cost cluster.json platform.json
 
-Chart defaults (replica counts, volume sizes left at the chart's default) come
-from --charts, the offline chart files; without them only the values the
-platform sets are counted.`,
+Every release is rendered from its real chart, found in --charts (a chart
+repository directory: index.yaml and the packaged charts), and every pod it
+runs is counted: containers, sidecars, replicas, DaemonSets per node, and the
+CronJobs of the busiest hour of the week. The plan must have every secret
+given, or the objects that depend on them are unknown and cannot be counted.
+The report ends with the cheapest node pool of each Droplet size that fits.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			if charts == "" {
 				if root, err := repo.FromWD(); err == nil {
-					charts = filepath.Join(filepath.Dir(root), "shared", "charts")
+					charts = filepath.Join(filepath.Dir(root), "shared", "charts", "repo")
 				}
 			}
 			clusterJSON, err := os.ReadFile(args[0])
@@ -51,6 +54,6 @@ platform sets are counted.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&charts, "charts", "", "directory of the charts' values files (default: ../shared/charts beside the repository)")
+	cmd.Flags().StringVar(&charts, "charts", "", "chart repository directory with index.yaml and the packaged charts (default: ../shared/charts/repo beside the repository)")
 	return cmd
 }

@@ -8,70 +8,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
 
+	"fullfrontend.be/infra/internal/chartrender"
 	"fullfrontend.be/infra/internal/planscan"
 )
-
-// NodeSize is one Droplet size of a DOKS node pool.
-type NodeSize struct {
-	Monthly float64 // USD per node per month
-	VCPU    int
-	Memory  int64 // bytes of RAM
-	// Allocatable is what pods can request on such a node, after the
-	// kubelet, the system daemons and DOKS's own pods.
-	AllocCPU    int64 // millicores
-	AllocMemory int64 // bytes
-}
-
-// Prices is the price table the report uses.
-type Prices struct {
-	Source string
-	Date   string
-	Nodes  map[string]NodeSize
-	// LoadBalancer is one small regional load balancer (one node).
-	LoadBalancer float64
-	// HAControlPlane is the surcharge of a highly available control plane.
-	HAControlPlane float64
-	// BlockStoragePerGiB is the monthly price of one GiB of volume.
-	BlockStoragePerGiB float64
-	// Spaces is the subscription that covers every bucket (250 GiB stored,
-	// 1 TiB transfer included).
-	Spaces float64
-}
-
-const gib = int64(1) << 30
-
-// DefaultPrices are DigitalOcean's public list prices (USD, before tax).
-// Allocatable memory follows DigitalOcean's table for DOKS nodes; CPU
-// allocatable is taken as the vCPUs less 10 % for the system, an estimate.
-func DefaultPrices() Prices {
-	node := func(monthly float64, vcpu int, memGiB, allocGiB float64) NodeSize {
-		return NodeSize{
-			Monthly: monthly, VCPU: vcpu, Memory: int64(memGiB * float64(gib)),
-			AllocCPU: int64(vcpu) * 900, AllocMemory: int64(allocGiB * float64(gib)),
-		}
-	}
-	return Prices{
-		Source: "digitalocean.com/pricing (Droplets, Kubernetes, Load Balancers, Volumes, Spaces) and the DOKS allocatable memory table; check them before a budget decision",
-		Date:   "2025-10 (not re-checked since: no network here)",
-		Nodes: map[string]NodeSize{
-			"s-1vcpu-2gb":  node(12, 1, 2, 1),
-			"s-2vcpu-2gb":  node(18, 2, 2, 1),
-			"s-2vcpu-4gb":  node(24, 2, 4, 2.5),
-			"s-4vcpu-8gb":  node(48, 4, 8, 6),
-			"s-8vcpu-16gb": node(96, 8, 16, 13),
-		},
-		LoadBalancer:       12,
-		HAControlPlane:     40,
-		BlockStoragePerGiB: 0.10,
-		Spaces:             5,
-	}
-}
 
 // Line is one line of the bill.
 type Line struct {
@@ -80,16 +27,46 @@ type Line struct {
 	Min, Max float64 // monthly USD at the pool's minimum and maximum size
 }
 
+// MaxSteadyShare is the share of a pool's allocatable CPU and memory the
+// pods that run all the time may request: the rest is room for rolling
+// updates, the nightly jobs and growth before the autoscaler adds a node
+// (it reacts to pods that cannot be scheduled, not to pressure).
+const MaxSteadyShare = 0.75
+
+// MaxNodes is the largest pool the ranking tries (stacks/cluster's bound).
+const MaxNodes = 10
+
 // Report is the bill and the capacity check.
 type Report struct {
 	Prices             Prices
 	Lines              []Line
 	NodeSize           string
 	MinNodes, MaxNodes int
-	// Requests at the minimum node count (DaemonSets run on every node).
-	RequestCPU, RequestMemory int64
-	AllocCPU, AllocMemory     int64
-	Workloads                 []planscan.Workload
+	Workloads          []planscan.Workload
+	// Fixed is what the platform's pods request once in the cluster,
+	// PerNode what its DaemonSets request on every node; the DOKS system
+	// pods (Prices.System) come on top.
+	Fixed, PerNode Demand
+	Peak           Peak
+	// Largest is the pod that asks the most memory of a single node.
+	Largest planscan.Workload
+	// Pool is the fit of the pool at its minimum size; Ranking the
+	// cheapest pool of each node size that fits, cheapest first.
+	Pool    Fit
+	Ranking []Fit
+}
+
+// Fit is one node pool against the platform's requests.
+type Fit struct {
+	Size  string
+	Nodes int
+	// Nodes is the node pool's monthly price, Total the whole bill with
+	// this pool.
+	NodesMonthly, Total float64
+	Alloc               Demand // allocatable of the whole pool
+	Steady, Peak        Demand // requests all the time, and in the nightly peak hour
+	OK                  bool
+	Why                 string // why it does not fit
 }
 
 // Total is the monthly sum at the pool's minimum and maximum size.
@@ -101,15 +78,11 @@ func (r Report) Total() (min, max float64) {
 	return min, max
 }
 
-// Headroom is the share of allocatable CPU and memory left free at the
-// pool's minimum size (negative: the requests do not fit).
-func (r Report) Headroom() (cpu, memory float64) {
-	return 1 - float64(r.RequestCPU)/float64(r.AllocCPU), 1 - float64(r.RequestMemory)/float64(r.AllocMemory)
-}
-
 // Build reads the `tofu show -json` output of the prod plans of
-// stacks/cluster and stacks/platform.
-func Build(clusterJSON, platformJSON []byte, chartsDir string, prices Prices) (Report, error) {
+// stacks/cluster and stacks/platform, renders the platform's releases from
+// their real charts in repoDir (a chart repository: index.yaml and the
+// packaged charts) and counts every pod they run.
+func Build(clusterJSON, platformJSON []byte, repoDir string, prices Prices) (Report, error) {
 	rep := Report{Prices: prices}
 	var cluster tfjson.Plan
 	if err := json.Unmarshal(clusterJSON, &cluster); err != nil {
@@ -138,14 +111,18 @@ func Build(clusterJSON, platformJSON []byte, chartsDir string, prices Prices) (R
 	if err != nil {
 		return rep, fmt.Errorf("read platform plan: %w", err)
 	}
-	lbs, err := planscan.LoadBalancers(chartsDir, platform)
-	if err != nil {
-		return rep, err
+	if err := platform.RenderAll(chartrender.NewRenderer(), repoDir, nil); err != nil {
+		return rep, fmt.Errorf("render the platform's charts from %s: %w", repoDir, err)
 	}
-	if n := len(lbs); n > 0 {
-		rep.add(Line{Item: "Load balancers", Quantity: fmt.Sprintf("%d (%s)", n, strings.Join(lbs, ", ")), Min: float64(n) * prices.LoadBalancer, Max: float64(n) * prices.LoadBalancer})
+	if unknown := platform.Uncounted(); len(unknown) > 0 {
+		return rep, fmt.Errorf("the platform plan leaves %d objects unknown, so their pods cannot be counted: %s; plan with every secret given (APP_ENV=prod ./scripts/tofu-secrets.sh plan)",
+			len(unknown), strings.Join(unknown, "; "))
 	}
-	vols, err := planscan.Volumes(chartsDir, platform)
+	if lbs := planscan.LoadBalancers(platform); len(lbs) > 0 {
+		n := float64(len(lbs))
+		rep.add(Line{Item: "Load balancers", Quantity: fmt.Sprintf("%d (%s)", len(lbs), strings.Join(lbs, ", ")), Min: n * prices.LoadBalancer, Max: n * prices.LoadBalancer})
+	}
+	vols, err := planscan.Volumes(platform)
 	if err != nil {
 		return rep, err
 	}
@@ -161,19 +138,94 @@ func Build(clusterJSON, platformJSON []byte, chartsDir string, prices Prices) (R
 		rep.add(Line{Item: "Spaces subscription", Quantity: fmt.Sprintf("%d buckets, 250 GiB included", len(buckets)), Min: prices.Spaces, Max: prices.Spaces})
 	}
 
-	if rep.Workloads, err = planscan.Workloads(chartsDir, platform); err != nil {
+	if rep.Workloads, err = planscan.Workloads(platform); err != nil {
 		return rep, err
 	}
 	for _, w := range rep.Workloads {
-		n := int64(w.Replicas)
-		if w.PerNode {
-			n = int64(rep.MinNodes)
+		d := Demand{w.CPU, w.Memory}
+		switch {
+		case !w.Steady():
+			continue
+		case w.PerNode:
+			rep.PerNode = rep.PerNode.plus(d)
+		default:
+			rep.Fixed = rep.Fixed.plus(d.times(w.Replicas))
+			if w.Memory > rep.Largest.Memory {
+				rep.Largest = w
+			}
 		}
-		rep.RequestCPU += w.CPU * n
-		rep.RequestMemory += w.Memory * n
 	}
+	if rep.Peak, err = nightlyPeak(scheduledJobs(rep.Workloads)); err != nil {
+		return rep, err
+	}
+	rep.Pool = rep.fit(rep.NodeSize, rep.MinNodes)
+	rep.Ranking = rep.rank()
 	return rep, nil
 }
+
+// fit checks n nodes of a size: the steady requests within MaxSteadyShare
+// of the allocatable, the nightly peak within all of it, and the largest
+// pod within what one node has left after the DaemonSets.
+func (r Report) fit(size string, n int) Fit {
+	s := r.Prices.Nodes[size]
+	perNode := r.PerNode.plus(r.Prices.System.PerNode)
+	f := Fit{Size: size, Nodes: n, NodesMonthly: float64(n) * s.Monthly,
+		Alloc:  Demand{s.AllocCPU, s.AllocMemory}.times(n),
+		Steady: r.Fixed.plus(r.Prices.System.Fixed).plus(perNode.times(n))}
+	f.Peak = f.Steady.plus(r.Peak.Demand)
+	f.Total = f.NodesMonthly
+	for _, l := range r.Lines {
+		if !strings.HasPrefix(l.Item, "Nodes ") {
+			f.Total += l.Min
+		}
+	}
+	limit := func(share float64, v int64) int64 { return int64(share * float64(v)) }
+	switch {
+	case r.Largest.Memory+perNode.Memory > s.AllocMemory || r.Largest.CPU+perNode.CPU > s.AllocCPU:
+		f.Why = fmt.Sprintf("%s (%d Mi, %d m) does not fit on one node beside the DaemonSets", r.Largest.Object, r.Largest.Memory>>20, r.Largest.CPU)
+	case f.Steady.Memory > limit(MaxSteadyShare, f.Alloc.Memory):
+		f.Why = fmt.Sprintf("steady memory %.0f %% of allocatable, over %.0f %%", pct(f.Steady.Memory, f.Alloc.Memory), MaxSteadyShare*100)
+	case f.Steady.CPU > limit(MaxSteadyShare, f.Alloc.CPU):
+		f.Why = fmt.Sprintf("steady CPU %.0f %% of allocatable, over %.0f %%", pct(f.Steady.CPU, f.Alloc.CPU), MaxSteadyShare*100)
+	case f.Peak.Memory > f.Alloc.Memory || f.Peak.CPU > f.Alloc.CPU:
+		f.Why = fmt.Sprintf("nightly peak over allocatable (memory %.0f %%, CPU %.0f %%)", pct(f.Peak.Memory, f.Alloc.Memory), pct(f.Peak.CPU, f.Alloc.CPU))
+	default:
+		f.OK = true
+	}
+	return f
+}
+
+// rank returns, for each node size of the price table, the smallest pool
+// that fits (or the largest tried, not fitting), cheapest first.
+func (r Report) rank() []Fit {
+	var out []Fit
+	for _, size := range slices.Sorted(maps.Keys(r.Prices.Nodes)) {
+		var f Fit
+		for n := 1; n <= MaxNodes; n++ {
+			if f = r.fit(size, n); f.OK {
+				break
+			}
+		}
+		out = append(out, f)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].OK != out[j].OK {
+			return out[i].OK
+		}
+		return out[i].NodesMonthly < out[j].NodesMonthly
+	})
+	return out
+}
+
+// Cheapest is the cheapest pool that fits.
+func (r Report) Cheapest() (Fit, bool) {
+	if len(r.Ranking) == 0 || !r.Ranking[0].OK {
+		return Fit{}, false
+	}
+	return r.Ranking[0], true
+}
+
+func pct(a, b int64) float64 { return 100 * float64(a) / float64(b) }
 
 func (r *Report) add(l Line) { r.Lines = append(r.Lines, l) }
 
@@ -201,8 +253,6 @@ func (r *Report) nodePool(c *tfjson.StateResource, prices Prices) error {
 	if r.MinNodes < 1 || r.MaxNodes < r.MinNodes {
 		return fmt.Errorf("%s: node pool bounds %d..%d are not usable", c.Address, r.MinNodes, r.MaxNodes)
 	}
-	r.AllocCPU = size.AllocCPU * int64(r.MinNodes)
-	r.AllocMemory = size.AllocMemory * int64(r.MinNodes)
 	r.add(Line{
 		Item:     "Nodes " + r.NodeSize,
 		Quantity: fmt.Sprintf("%d to %d × $%.2f", r.MinNodes, r.MaxNodes, size.Monthly),
@@ -237,16 +287,60 @@ func walk(m *tfjson.StateModule, fn func(*tfjson.StateResource)) {
 // Print writes the report for an operator.
 func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "Monthly DigitalOcean bill (USD, before tax) at the node pool's minimum and maximum\n\n")
-	fmt.Fprintf(w, "%-24s %-44s %10s %10s\n", "item", "quantity", "min", "max")
+	fmt.Fprintf(w, "%-24s %-50s %9s %9s\n", "item", "quantity", "min", "max")
 	for _, l := range r.Lines {
-		fmt.Fprintf(w, "%-24s %-44s %10.2f %10.2f\n", l.Item, l.Quantity, l.Min, l.Max)
+		fmt.Fprintf(w, "%-24s %-50s %9.2f %9.2f\n", l.Item, l.Quantity, l.Min, l.Max)
 	}
 	min, max := r.Total()
-	fmt.Fprintf(w, "%-24s %-44s %10.2f %10.2f\n\n", "total", "", min, max)
-	cpu, mem := r.Headroom()
-	fmt.Fprintf(w, "Requests of the platform against %d × %s (allocatable):\n", r.MinNodes, r.NodeSize)
-	fmt.Fprintf(w, "  cpu     %6d m of %6d m  (%.0f %% free)\n", r.RequestCPU, r.AllocCPU, cpu*100)
-	fmt.Fprintf(w, "  memory  %6d Mi of %6d Mi  (%.0f %% free)\n", r.RequestMemory>>20, r.AllocMemory>>20, mem*100)
-	fmt.Fprintf(w, "  (%d steady workloads; DaemonSets counted once per node; jobs left out)\n\n", len(r.Workloads))
-	fmt.Fprintf(w, "Prices: %s, as of %s.\n", r.Prices.Source, r.Prices.Date)
+	fmt.Fprintf(w, "%-24s %-50s %9.2f %9.2f\n\n", "total", "", min, max)
+
+	p := r.Pool
+	fmt.Fprintf(w, "Requests against %d × %s (allocatable %d m, %d Mi):\n", p.Nodes, p.Size, p.Alloc.CPU, p.Alloc.Memory>>20)
+	fmt.Fprintf(w, "  all the time   cpu %6d m (%3.0f %%)  memory %6d Mi (%3.0f %%)  limit %.0f %%\n", p.Steady.CPU, pct(p.Steady.CPU, p.Alloc.CPU), p.Steady.Memory>>20, pct(p.Steady.Memory, p.Alloc.Memory), MaxSteadyShare*100)
+	fmt.Fprintf(w, "  nightly peak   cpu %6d m (%3.0f %%)  memory %6d Mi (%3.0f %%)  limit 100 %%\n", p.Peak.CPU, pct(p.Peak.CPU, p.Alloc.CPU), p.Peak.Memory>>20, pct(p.Peak.Memory, p.Alloc.Memory))
+	fmt.Fprintf(w, "    peak hour %s: +%d m, +%d Mi: %s\n", r.Peak.Hour, r.Peak.CPU, r.Peak.Memory>>20, joinMax(r.Peak.Jobs, 6))
+	sys := r.Prices.System
+	fmt.Fprintf(w, "  of which DOKS system pods: %d m / %d Mi per node, %d m / %d Mi once (%s)\n", sys.PerNode.CPU, sys.PerNode.Memory>>20, sys.Fixed.CPU, sys.Fixed.Memory>>20, sys.Source)
+	fmt.Fprintf(w, "  largest pod: %s, %d m / %d Mi\n", r.Largest.Object, r.Largest.CPU, r.Largest.Memory>>20)
+	if p.OK {
+		fmt.Fprintf(w, "  the pool fits\n\n")
+	} else {
+		fmt.Fprintf(w, "  THE POOL DOES NOT FIT: %s\n\n", p.Why)
+	}
+
+	fmt.Fprintf(w, "Smallest pool of each node size that fits (all the time <= %.0f %%, nightly peak <= 100 %%, largest pod on one node), cheapest first:\n", MaxSteadyShare*100)
+	fmt.Fprintf(w, "  %-18s %5s %9s %9s %8s %8s %8s\n", "size", "nodes", "nodes $", "total $", "cpu", "memory", "peak")
+	for _, f := range r.Ranking {
+		mark := ""
+		if f.Size == r.NodeSize {
+			mark = "  <- this pool's size"
+		}
+		if !f.OK {
+			fmt.Fprintf(w, "  %-18s %5s %9s %9s  does not fit with %d nodes: %s%s\n", f.Size, "-", "-", "-", f.Nodes, f.Why, mark)
+			continue
+		}
+		fmt.Fprintf(w, "  %-18s %5d %9.2f %9.2f %7.0f%% %7.0f%% %7.0f%%%s\n", f.Size, f.Nodes, f.NodesMonthly, f.Total,
+			pct(f.Steady.CPU, f.Alloc.CPU), pct(f.Steady.Memory, f.Alloc.Memory), pct(f.Peak.Memory, f.Alloc.Memory), mark)
+	}
+	alt := r.fit(StarterSize, StarterNodes)
+	fmt.Fprintf(w, "\nThe same platform on DigitalOcean's starter shape, %d × %s: $%.2f a month (memory %.0f %% all the time).\n\n",
+		alt.Nodes, alt.Size, alt.Total, pct(alt.Steady.Memory, alt.Alloc.Memory))
+
+	fmt.Fprintf(w, "Pods (requests per pod; memory limit 0: unbounded):\n")
+	fmt.Fprintf(w, "  %-58s %-9s %6s %8s %8s  %s\n", "object", "replicas", "cpu m", "mem Mi", "limit Mi", "containers")
+	for _, wl := range r.Workloads {
+		n := fmt.Sprint(wl.Replicas)
+		switch {
+		case wl.PerNode:
+			n = "per node"
+		case !wl.Steady():
+			n = wl.Schedule
+		}
+		var names []string
+		for _, c := range wl.Containers {
+			names = append(names, c.Name)
+		}
+		fmt.Fprintf(w, "  %-58s %-9s %6d %8d %8d  %s\n", wl.Object, n, wl.CPU, wl.Memory>>20, wl.LimitMemory>>20, strings.Join(names, ", "))
+	}
+	fmt.Fprintf(w, "\nPrices: %s, as of %s.\n", r.Prices.Source, r.Prices.Date)
 }
