@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,6 +62,10 @@ func readCapacityTable(t *testing.T, path string) map[string]*capacityRow {
 	return rows
 }
 
+// jobHash is the digest some Job names end with (their spec's), which
+// changes with every change of the Job.
+var jobHash = regexp.MustCompile(`-[0-9a-f]{10}$`)
+
 // checkCapacityDoc holds docs/capacity.md to the plan: every container the
 // platform runs has its row, with the request and limit the plan gives it
 // and a figure and a source; no row names a container that is gone.
@@ -70,7 +75,7 @@ func checkCapacityDoc(t *testing.T, rep cost.Report) {
 	rows := readCapacityTable(t, path)
 	for _, w := range rep.Workloads {
 		for _, c := range w.Containers {
-			key := w.Object + " / " + c.Name
+			key := jobHash.ReplaceAllString(w.Object, "-<hash>") + " / " + c.Name
 			r, ok := rows[key]
 			if !ok {
 				t.Errorf("docs/capacity.md has no row for %s (requests %s, %s, limit %s): add it with the figure it comes from",

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-
 	"fullfrontend.be/infra/internal/chartrender"
 	"fullfrontend.be/infra/internal/planscan"
 	"fullfrontend.be/infra/internal/testsupport/kubeharness"

@@ -33,8 +33,13 @@ type Line struct {
 // (it reacts to pods that cannot be scheduled, not to pressure).
 const MaxSteadyShare = 0.75
 
-// MaxNodes is the largest pool the ranking tries (stacks/cluster's bound).
-const MaxNodes = 10
+// MinNodes and MaxNodes bound the pools the ranking tries: stacks/cluster
+// allows up to 10 nodes, and a pool of one node takes every service down
+// when that node fails or is replaced.
+const (
+	MinNodes = 2
+	MaxNodes = 10
+)
 
 // Report is the bill and the capacity check.
 type Report struct {
@@ -201,7 +206,7 @@ func (r Report) rank() []Fit {
 	var out []Fit
 	for _, size := range slices.Sorted(maps.Keys(r.Prices.Nodes)) {
 		var f Fit
-		for n := 1; n <= MaxNodes; n++ {
+		for n := MinNodes; n <= MaxNodes; n++ {
 			if f = r.fit(size, n); f.OK {
 				break
 			}
@@ -333,6 +338,8 @@ func (r Report) Print(w io.Writer) {
 		switch {
 		case wl.PerNode:
 			n = "per node"
+		case wl.Once:
+			n = "once"
 		case !wl.Steady():
 			n = wl.Schedule
 		}

@@ -79,7 +79,7 @@ func nightlyPeak(jobs []job) (Peak, error) {
 func scheduledJobs(ws []planscan.Workload) []job {
 	var out []job
 	for _, w := range ws {
-		if !w.Steady() {
+		if w.Schedule != "" {
 			out = append(out, job{name: w.Object, schedule: w.Schedule, demand: Demand{w.CPU, w.Memory}.times(w.Replicas)})
 		}
 	}

@@ -31,6 +31,8 @@ type Workload struct {
 	PerNode     bool // a DaemonSet: one pod per node
 	// Schedule is a CronJob's schedule; "" for pods that run all the time.
 	Schedule string
+	// Once marks a Job: it runs when it is applied, then never again.
+	Once bool
 }
 
 // Container is one container of a workload's pod (sidecars and init
@@ -42,7 +44,7 @@ type Container struct {
 }
 
 // Steady says whether the workload's pods run all the time.
-func (w Workload) Steady() bool { return w.Schedule == "" }
+func (w Workload) Steady() bool { return w.Schedule == "" && !w.Once }
 
 // Volume is one persistent volume claim the platform makes.
 type Volume struct {
@@ -205,6 +207,9 @@ func podOf(spec map[string]any) (podRequest, error) {
 func workloadOf(m Manifest, reloader podRequest) (Workload, bool, error) {
 	spec := lookupOr(m.Object, "spec")
 	w := Workload{Address: m.Address, Object: m.Ref(), Replicas: 1}
+	if m.Namespace() == "" && m.ReleaseNamespace != "" {
+		w.Object = m.Kind() + " " + m.ReleaseNamespace + "/" + m.Name()
+	}
 	var pod podRequest
 	var err error
 	switch m.Kind() {
@@ -212,7 +217,9 @@ func workloadOf(m Manifest, reloader podRequest) (Workload, bool, error) {
 		w.Replicas = toInt(spec["replicas"], 1)
 	case "DaemonSet":
 		w.PerNode = true
-	case "Pod", "Job":
+	case "Pod":
+	case "Job":
+		w.Once = true
 	case "CronJob":
 		w.Schedule = str(spec, "schedule")
 	case "Prometheus", "Alertmanager":

@@ -117,6 +117,17 @@ const objectsPlan = `
               containers:
               - name: dump
                 resources: {requests: {cpu: 100m, memory: 256Mi}}
+- address: kubectl_manifest.init
+  object:
+    apiVersion: batch/v1
+    kind: Job
+    metadata: {name: init, namespace: data}
+    spec:
+      template:
+        spec:
+          containers:
+          - name: init
+            resources: {requests: {cpu: 10m, memory: 32Mi}}
 - address: kubectl_manifest.pvc
   object:
     apiVersion: v1
@@ -207,6 +218,7 @@ func TestWorkloads(t *testing.T) {
 		// A limit alone is the request.
 		"DaemonSet infra/agent":     {CPU: 20, Memory: 32 << 20, LimitMemory: 32 << 20, Replicas: 1, PerNode: true},
 		"CronJob data/dump":         {CPU: 100, Memory: 256 << 20, Replicas: 1, Schedule: "0 3 * * *"},
+		"Job data/init":             {CPU: 10, Memory: 32 << 20, Replicas: 1, Once: true},
 		"Deployment infra/operator": {CPU: 10, Memory: 64 << 20, LimitMemory: 128 << 20, Replicas: 1},
 		// The operator's pod: prometheus plus its config-reloader, per shard.
 		"Prometheus infra/prom": {CPU: 210, Memory: (1 << 30) + 32<<20, LimitMemory: (2 << 30) + 64<<20, Replicas: 2},
@@ -220,7 +232,7 @@ func TestWorkloads(t *testing.T) {
 			t.Errorf("%s not counted", obj)
 			continue
 		}
-		if g.CPU != w.CPU || g.Memory != w.Memory || g.LimitMemory != w.LimitMemory || g.Replicas != w.Replicas || g.PerNode != w.PerNode || g.Schedule != w.Schedule {
+		if g.CPU != w.CPU || g.Memory != w.Memory || g.LimitMemory != w.LimitMemory || g.Replicas != w.Replicas || g.PerNode != w.PerNode || g.Schedule != w.Schedule || g.Once != w.Once || g.Steady() != w.Steady() {
 			t.Errorf("%s = %+v, want %+v", obj, g, w)
 		}
 	}

@@ -18,8 +18,9 @@ type Manifest struct {
 	// value computed at apply), so the object cannot be checked here.
 	Unknown bool
 	// Release is the address of the helm_release an object was rendered
-	// from; empty for a kubectl_manifest.
-	Release string
+	// from; empty for a kubectl_manifest. ReleaseNamespace is its
+	// namespace, where Helm puts the objects that name none.
+	Release, ReleaseNamespace string
 }
 
 // Kind is the object's kind ("" when Unknown).

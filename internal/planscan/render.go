@@ -29,7 +29,7 @@ func RenderRelease(r *chartrender.Renderer, req chartrender.Request, rel Release
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", rel.Address, o.Template, err)
 		}
-		out = append(out, Manifest{Address: rel.Address + " " + o.Template, YAML: string(body), Object: o.Object, Release: rel.Address})
+		out = append(out, Manifest{Address: rel.Address + " " + o.Template, YAML: string(body), Object: o.Object, Release: rel.Address, ReleaseNamespace: rel.Namespace})
 	}
 	return out, nil
 }

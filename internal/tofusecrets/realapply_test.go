@@ -111,21 +111,27 @@ func summary(out, prefix string) string {
 }
 
 // prodPool is the default node pool of stacks/cluster (size and minimum
-// count from its variables) with the allocatable figures of the cost table,
-// which follow DigitalOcean's published allocatable memory for DOKS nodes.
+// count from its variables), each node with what the platform can request
+// on it: DigitalOcean's allocatable (internal/cost's table) less the
+// requests of DOKS's own kube-system pods, which the local cluster does not
+// run. The platform must fit there as it must on DOKS.
 func prodPool(t *testing.T, root string) kubeharness.NodePool {
 	t.Helper()
 	defaults := variableDefaults(t, filepath.Join(root, "stacks", "cluster", "variables.tf"))
 	size := defaults["node_size"].AsString()
 	minNodes, _ := defaults["node_pool"].GetAttr("min_nodes").AsBigFloat().Int64()
-	n, ok := cost.DefaultPrices().Nodes[size]
+	prices := cost.DefaultPrices()
+	n, ok := prices.Nodes[size]
 	if !ok {
 		t.Fatalf("node size %s of stacks/cluster is not in the cost table", size)
 	}
+	sys := prices.System
+	cpu := n.AllocCPU - sys.PerNode.CPU - sys.Fixed.CPU/minNodes
+	mem := n.AllocMemory - sys.PerNode.Memory - sys.Fixed.Memory/minNodes
 	return kubeharness.NodePool{
 		Name: "pool", Size: size, Count: int(minNodes),
 		CPU: fmt.Sprint(n.VCPU), Memory: fmt.Sprintf("%dMi", n.Memory>>20),
-		AllocCPU: fmt.Sprintf("%dm", n.AllocCPU), AllocMemory: fmt.Sprintf("%dMi", n.AllocMemory>>20),
+		AllocCPU: fmt.Sprintf("%dm", cpu), AllocMemory: fmt.Sprintf("%dMi", mem>>20),
 		// DOKS runs at most 110 pods per node, the Kubernetes default.
 		Pods: 110,
 	}

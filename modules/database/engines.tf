@@ -2,6 +2,9 @@
 # same StatefulSet, Services, Secrets, init Job, backup and restore-check
 # CronJobs for both from this table.
 locals {
+  # The engine's main memory buffer: shared_buffers (postgres), the InnoDB
+  # buffer pool (mariadb).
+  buffer_mb = { postgres = floor(var.resources.memory_limit_mb / 4), mariadb = floor(var.resources.memory_limit_mb / 3) }
   engines = {
     postgres = {
       port = 5432
@@ -13,8 +16,8 @@ locals {
       # Small-node settings; the rest are PostgreSQL's defaults.
       # shared_buffers follows the memory limit / 4.
       args = [
-        "-c", "shared_buffers=${floor(var.resources.memory_limit_mb / 4)}MB",
-        "-c", "effective_cache_size=${floor(var.resources.memory_limit_mb / 4) * 2}MB",
+        "-c", "shared_buffers=${local.buffer_mb.postgres}MB",
+        "-c", "effective_cache_size=${local.buffer_mb.postgres * 2}MB",
         "-c", "maintenance_work_mem=64MB",
         "-c", "work_mem=4MB",
         "-c", "max_connections=100",
@@ -51,7 +54,7 @@ locals {
       # as a database. The buffer pool follows the memory limit / 3.
       args = [
         "--datadir=/var/lib/mysql/data",
-        "--innodb-buffer-pool-size=${floor(var.resources.memory_limit_mb / 3)}M",
+        "--innodb-buffer-pool-size=${local.buffer_mb.mariadb}M",
         "--innodb-log-file-size=64M",
         "--max-connections=100",
         "--performance-schema=OFF",

@@ -5,6 +5,9 @@
 locals {
   e    = local.engines[var.engine]
   name = var.engine
+  # The engine's buffer (shared_buffers, InnoDB buffer pool) plus its own
+  # working set, unless the caller sets the request.
+  memory_request = coalesce(var.resources.memory_request, "${local.buffer_mb[var.engine] + 128}Mi")
   labels = {
     "app.kubernetes.io/name"       = local.name
     "app.kubernetes.io/part-of"    = "data"
@@ -233,7 +236,7 @@ resource "kubectl_manifest" "statefulset" {
             readinessProbe = merge({ periodSeconds = 10, timeoutSeconds = 5, initialDelaySeconds = 5 }, local.e.readiness)
             livenessProbe  = merge({ periodSeconds = 20, timeoutSeconds = 5, failureThreshold = 6 }, local.e.liveness)
             resources = {
-              requests = { cpu = var.resources.cpu_request, memory = var.resources.memory_request }
+              requests = { cpu = var.resources.cpu_request, memory = local.memory_request }
               limits   = { memory = "${var.resources.memory_limit_mb}Mi" }
             }
             securityContext = local.container_security

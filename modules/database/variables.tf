@@ -56,10 +56,10 @@ variable "storage_size" {
 }
 
 variable "resources" {
-  description = "Requests and memory limit of the server, sized for a small node; shared_buffers (postgres) follows memory_limit_mb / 4, the InnoDB buffer pool (mariadb) memory_limit_mb / 3."
+  description = "Requests and memory limit of the server, sized for a small node; shared_buffers (postgres) follows memory_limit_mb / 4, the InnoDB buffer pool (mariadb) memory_limit_mb / 3. memory_request defaults to that buffer + 128 Mi (the server's own working set: connections, sorts, caches), so the scheduler never places it where its buffer does not fit."
   type = object({
     cpu_request     = optional(string, "100m")
-    memory_request  = optional(string, "256Mi")
+    memory_request  = optional(string)
     memory_limit_mb = optional(number, 768)
   })
   default = {}

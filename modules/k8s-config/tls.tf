@@ -28,8 +28,10 @@ resource "helm_release" "cert_manager" {
       requests = { cpu = "20m", memory = "64Mi" }
       limits   = { memory = "256Mi" }
     }
-    webhook         = { resources = local.small }
-    cainjector      = { resources = { requests = { cpu = "10m", memory = "64Mi" }, limits = { memory = "256Mi" } } }
+    webhook = { resources = local.small }
+    # cainjector caches every CRD and webhook configuration: 163 Mi seen
+    # on a small cluster (docs/capacity.md).
+    cainjector      = { resources = { requests = { cpu = "10m", memory = "192Mi" }, limits = { memory = "384Mi" } } }
     startupapicheck = { resources = local.small }
   })]
 }

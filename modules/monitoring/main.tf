@@ -16,22 +16,25 @@ locals {
   logs_service = "victoria-logs"
   logs_url     = "http://${local.logs_service}.${var.logs_namespace}.svc:9428"
 
-  # Sized for a small cluster (2-3 nodes, a few hundred pods). Memory limits
-  # only, as everywhere in the platform: a CPU limit throttles without
-  # protecting anything on nodes with spare CPU.
+  # Sized for a small cluster (2-3 nodes, a few hundred pods), each figure
+  # and its source in docs/capacity.md. Memory limits only, as everywhere in
+  # the platform: a CPU limit throttles without protecting anything on nodes
+  # with spare CPU.
   res = {
-    prometheus    = { requests = { cpu = "100m", memory = "512Mi" }, limits = { memory = "1536Mi" } }
-    reloader      = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "64Mi" } }
-    operator      = { requests = { cpu = "50m", memory = "64Mi" }, limits = { memory = "256Mi" } }
+    # About 8 kB per active series (Prometheus maintainers), 100-200k
+    # series for this cluster.
+    prometheus = { requests = { cpu = "100m", memory = "1Gi" }, limits = { memory = "2Gi" } }
+    # The operator's own defaults for the sidecar (--config-reloader-*).
+    reloader      = { requests = { cpu = "10m", memory = "50Mi" }, limits = { memory = "50Mi" } }
+    operator      = { requests = { cpu = "50m", memory = "100Mi" }, limits = { memory = "256Mi" } }
     webhook_job   = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "64Mi" } }
-    alertmanager  = { requests = { cpu = "10m", memory = "48Mi" }, limits = { memory = "128Mi" } }
+    alertmanager  = { requests = { cpu = "10m", memory = "64Mi" }, limits = { memory = "256Mi" } }
     ksm           = { requests = { cpu = "20m", memory = "64Mi" }, limits = { memory = "192Mi" } }
     node_exporter = { requests = { cpu = "20m", memory = "32Mi" }, limits = { memory = "64Mi" } }
-    # Grafana idles at 100-150 MiB with the platform's dashboards; 256 Mi
-    # requested left no room for mail on three nodes (README.md, cost).
-    grafana      = { requests = { cpu = "50m", memory = "160Mi" }, limits = { memory = "512Mi" } }
-    sidecar      = { requests = { cpu = "10m", memory = "64Mi" }, limits = { memory = "128Mi" } }
-    victorialogs = { requests = { cpu = "50m", memory = "128Mi" }, limits = { memory = "512Mi" } }
+    # Grafana documents 512 MB as its minimum memory.
+    grafana      = { requests = { cpu = "50m", memory = "512Mi" }, limits = { memory = "768Mi" } }
+    sidecar      = { requests = { cpu = "10m", memory = "50Mi" }, limits = { memory = "128Mi" } }
+    victorialogs = { requests = { cpu = "50m", memory = "256Mi" }, limits = { memory = "1Gi" } }
     collector    = { requests = { cpu = "20m", memory = "64Mi" }, limits = { memory = "256Mi" } }
   }
 

@@ -143,9 +143,9 @@ variable "ha_control_plane" {
 }
 
 variable "node_size" {
-  description = "Droplet size slug of the default node pool."
+  description = "Droplet size slug of the default node pool. The default is the cheapest pool that holds the whole platform (`infra cost` ranks them; TestCostOfDefaultProdPlan fails when it stops being so)."
   type        = string
-  default     = "s-2vcpu-4gb"
+  default     = "s-4vcpu-8gb"
   validation {
     condition     = can(regex("^[a-z0-9]+(-[a-z0-9]+)+$", var.node_size))
     error_message = "node_size must be a DigitalOcean size slug such as s-4vcpu-8gb."
@@ -158,7 +158,7 @@ variable "node_pool" {
     min_nodes = number
     max_nodes = number
   })
-  default = { min_nodes = 3, max_nodes = 4 }
+  default = { min_nodes = 2, max_nodes = 3 }
   validation {
     condition     = var.node_pool.min_nodes >= 1 && var.node_pool.max_nodes >= var.node_pool.min_nodes && var.node_pool.max_nodes <= 10
     error_message = "node_pool needs 1 <= min_nodes <= max_nodes <= 10."

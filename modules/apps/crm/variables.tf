@@ -120,8 +120,11 @@ variable "resources" {
       requests = { cpu = "250m", memory = "256Mi" }
       limits   = { memory = "1536Mi" }
     }
+    # Twenty's own Kubernetes manifest for the worker requests 256Mi
+    # (k8s/manifests/deployment-worker.yaml); its Helm chart's 2Gi is the
+    # limit (docs/capacity.md).
     worker = {
-      requests = { cpu = "250m", memory = "1Gi" }
+      requests = { cpu = "250m", memory = "256Mi" }
       limits   = { memory = "2Gi" }
     }
   }

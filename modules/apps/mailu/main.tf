@@ -30,19 +30,18 @@ locals {
     webmail  = "mailu-webmail"
   }
 
-  # Requests at the idle footprint of a small Mailu (a dozen mailboxes):
-  # admin's gunicorn and rspamd are the big ones, nginx, Postfix, Dovecot and
-  # Roundcube's php-fpm stay around 20-30 MiB each. Limits leave room for
-  # rspamd's and Dovecot's peaks (a large mailbox being indexed). Not
-  # measured on a live cluster yet: revisit with Grafana after the move.
+  # Mailu documents 1 GB of memory plus 1 GB of swap without ClamAV
+  # (requirements page); DOKS nodes have no swap. The requests add up to
+  # about that gigabyte, the limits to memory and swap; each figure and its
+  # source is in docs/capacity.md.
   resources = {
-    front    = { requests = { cpu = "20m", memory = "32Mi" }, limits = { memory = "128Mi" } }
-    admin    = { requests = { cpu = "20m", memory = "128Mi" }, limits = { memory = "384Mi" } }
-    postfix  = { requests = { cpu = "20m", memory = "32Mi" }, limits = { memory = "256Mi" } }
-    dovecot  = { requests = { cpu = "20m", memory = "48Mi" }, limits = { memory = "512Mi" } }
-    rspamd   = { requests = { cpu = "30m", memory = "96Mi" }, limits = { memory = "384Mi" } }
-    webmail  = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "256Mi" } }
-    valkey   = { requests = { cpu = "10m", memory = "16Mi" }, limits = { memory = "64Mi" } }
+    front    = { requests = { cpu = "25m", memory = "100Mi" }, limits = { memory = "256Mi" } }
+    admin    = { requests = { cpu = "25m", memory = "192Mi" }, limits = { memory = "512Mi" } }
+    postfix  = { requests = { cpu = "25m", memory = "128Mi" }, limits = { memory = "512Mi" } }
+    dovecot  = { requests = { cpu = "25m", memory = "128Mi" }, limits = { memory = "512Mi" } }
+    rspamd   = { requests = { cpu = "100m", memory = "512Mi" }, limits = { memory = "1Gi" } }
+    webmail  = { requests = { cpu = "25m", memory = "100Mi" }, limits = { memory = "256Mi" } }
+    valkey   = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "96Mi" } }
     accounts = { requests = { cpu = "50m", memory = "128Mi" }, limits = { memory = "256Mi" } }
     # nginx serving one small file (mta_sts.tf).
     mta_sts = { requests = { cpu = "5m", memory = "16Mi" }, limits = { memory = "32Mi" } }

@@ -75,7 +75,8 @@ variable "resources" {
     limits   = object({ memory = string })
   })
   default = {
-    requests = { cpu = "100m", memory = "384Mi" }
+    # n8n's own chart (8gears/n8n 1.11.0, resources.main).
+    requests = { cpu = "100m", memory = "512Mi" }
     limits   = { memory = "1Gi" }
   }
   validation {

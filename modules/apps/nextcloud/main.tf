@@ -266,6 +266,25 @@ resource "kubectl_manifest" "ingress" {
   depends_on = [kubectl_manifest.dav_redirect]
 }
 
+# Apache's workers sized to the container's memory limit, every worker at the
+# image's PHP memory_limit (PHP_MEMORY_LIMIT=512M, Nextcloud's recommended
+# 512 MB per process).
+module "apache" {
+  source               = "../../apache-prefork"
+  memory_limit         = var.resources.nextcloud.limits.memory
+  php_memory_limit_mib = 512
+}
+
+resource "kubectl_manifest" "apache" {
+  server_side_apply = true
+  yaml_body = yamlencode({
+    apiVersion = "v1"
+    kind       = "ConfigMap"
+    metadata   = { name = "nextcloud-apache", namespace = module.common.namespace, labels = module.common.labels }
+    data       = { "mpm_prefork.conf" = module.apache.conf }
+  })
+}
+
 resource "helm_release" "nextcloud" {
   atomic          = true # docs/CONVENTIONS.md: a failed install is undone
   cleanup_on_fail = true
@@ -287,6 +306,9 @@ resource "helm_release" "nextcloud" {
       image = { registry = "docker.io", repository = "library/nextcloud", tag = var.image_tag, pullPolicy = "IfNotPresent" }
 
       podLabels = { "app.kubernetes.io/part-of" = var.app.name }
+      # A new Apache config restarts the pod (subPath mounts do not follow
+      # ConfigMap updates).
+      podAnnotations = { "fullfrontend.be/apache-hash" = sha256(module.apache.conf) }
 
       replicaCount = 1
       hpa          = { enabled = false }
@@ -316,6 +338,11 @@ resource "helm_release" "nextcloud" {
         hooks = { before-starting = local.before_starting }
 
         extraEnv = local.extra_env
+
+        # Apache's workers sized to the memory limit (modules/apache-prefork),
+        # also mounted in the cron job (harmless there: no Apache).
+        extraVolumes      = [{ name = "apache", configMap = { name = "nextcloud-apache" } }]
+        extraVolumeMounts = [{ name = "apache", mountPath = "/etc/apache2/mods-available/mpm_prefork.conf", subPath = "mpm_prefork.conf", readOnly = true }]
 
         # fsGroup 33 (www-data) as the chart's default; seccomp for the
         # cron job's restricted container and the baseline pod alike.
@@ -416,5 +443,5 @@ resource "helm_release" "nextcloud" {
     }),
   ]
 
-  depends_on = [module.common, kubectl_manifest.secrets]
+  depends_on = [module.common, kubectl_manifest.secrets, kubectl_manifest.apache]
 }

@@ -98,7 +98,7 @@ variable "storage_size" {
 }
 
 variable "resources" {
-  description = "Requests and memory limit of the Nextcloud container (Apache + PHP) and of the cron job container (no CPU limit, as everywhere in the platform). PHP's memory_limit is 512M per request in the image: the limits leave room above it."
+  description = "Requests and memory limit of the Nextcloud container (Apache + PHP) and of the cron job container (no CPU limit, as everywhere in the platform). PHP's memory_limit is 512M per request in the image: the Nextcloud limit sets how many Apache workers run (limit / 544 MiB, at least 2)."
   type = object({
     nextcloud = object({
       requests = object({ cpu = string, memory = string })
@@ -110,9 +110,11 @@ variable "resources" {
     })
   })
   default = {
+    # Nextcloud recommends 512 MB per PHP process; the limit holds 4
+    # Apache workers at the image's 512M memory_limit (modules/apache-prefork).
     nextcloud = {
-      requests = { cpu = "100m", memory = "384Mi" }
-      limits   = { memory = "1536Mi" }
+      requests = { cpu = "100m", memory = "512Mi" }
+      limits   = { memory = "2560Mi" }
     }
     cron = {
       requests = { cpu = "50m", memory = "128Mi" }

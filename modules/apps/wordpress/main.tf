@@ -117,6 +117,25 @@ resource "kubectl_manifest" "config" {
   }
 }
 
+# Apache's workers sized to the container's memory limit; PHP's default
+# memory_limit (128M: the image ships no php.ini, WordPress raises it to
+# 256M only on admin pages).
+module "apache" {
+  source               = "../../apache-prefork"
+  memory_limit         = var.resources.limits.memory
+  php_memory_limit_mib = 128
+}
+
+resource "kubectl_manifest" "apache" {
+  server_side_apply = true
+  yaml_body = yamlencode({
+    apiVersion = "v1"
+    kind       = "ConfigMap"
+    metadata   = { name = "wordpress-apache", namespace = module.common.namespace, labels = module.common.labels }
+    data       = { "mpm_prefork.conf" = module.apache.conf }
+  })
+}
+
 resource "kubectl_manifest" "tracker" {
   count             = local.tracker ? 1 : 0
   server_side_apply = true
@@ -143,9 +162,12 @@ resource "kubectl_manifest" "deployment" {
       template = {
         metadata = {
           labels = merge(module.common.labels, local.selector)
-          # A new snippet restarts the pod (subPath mounts do not follow
+          # A new snippet or Apache config restarts the pod (subPath mounts do not follow
           # ConfigMap updates).
-          annotations = { "fullfrontend.be/tracker-hash" = sha256(local.tracker_php) }
+          annotations = {
+            "fullfrontend.be/tracker-hash" = sha256(local.tracker_php)
+            "fullfrontend.be/apache-hash"  = sha256(module.apache.conf)
+          }
         }
         spec = {
           securityContext = merge(local.pod_security, {
@@ -197,6 +219,7 @@ resource "kubectl_manifest" "deployment" {
                 # Core is copied here from the image at every start.
                 { name = "html", mountPath = "/var/www/html" },
                 { name = "wp-content", mountPath = "/var/www/html/wp-content" },
+                { name = "apache", mountPath = "/etc/apache2/mods-available/mpm_prefork.conf", subPath = "mpm_prefork.conf", readOnly = true },
               ],
               local.tracker ? [{ name = "mu-plugins", mountPath = "/var/www/html/wp-content/mu-plugins/fullfrontend-analytics.php", subPath = "fullfrontend-analytics.php", readOnly = true }] : [],
             )
@@ -205,6 +228,7 @@ resource "kubectl_manifest" "deployment" {
             [
               { name = "html", emptyDir = {} },
               { name = "wp-content", persistentVolumeClaim = { claimName = module.common.pvc_names[local.pvc] } },
+              { name = "apache", configMap = { name = "wordpress-apache" } },
             ],
             local.tracker ? [{ name = "mu-plugins", configMap = { name = "wordpress-mu-plugins" } }] : [],
           )
@@ -212,7 +236,7 @@ resource "kubectl_manifest" "deployment" {
       }
     }
   })
-  depends_on = [kubectl_manifest.config, kubectl_manifest.tracker]
+  depends_on = [kubectl_manifest.config, kubectl_manifest.tracker, kubectl_manifest.apache]
 }
 
 resource "kubectl_manifest" "service" {

@@ -103,8 +103,10 @@ variable "resources" {
     limits   = object({ memory = string })
   })
   default = {
+    # The limit holds 6 Apache workers at PHP's 128M memory_limit
+    # (modules/apache-prefork); docs/capacity.md has the figures.
     requests = { cpu = "100m", memory = "256Mi" }
-    limits   = { memory = "768Mi" }
+    limits   = { memory = "1Gi" }
   }
   validation {
     condition = (
