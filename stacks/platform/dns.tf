@@ -85,6 +85,10 @@ locals {
     ""
   ) }
 
+  # The same as booleans for the preconditions: a condition that compares
+  # strings makes OpenTofu print the message a second time, as a diff.
+  dns_servable = { for k, c in local.dns_conflicts : k => c == "" }
+
   dns_endpoint_sets = module.env.is_prod ? { for k, s in local.dns_record_sets : k => s if contains(module.k8s_config.external_dns_record_types, s.type) } : {}
   # <type>.<name without underscores>, for example txt.dmarc.fullfrontend.be
   # (object names allow dots, not underscores nor "*").
@@ -121,7 +125,7 @@ resource "kubectl_manifest" "dns_record" {
   })
   lifecycle {
     precondition {
-      condition     = local.dns_conflicts[each.key] == ""
+      condition     = local.dns_servable[each.key]
       error_message = "DNS: ${local.dns_conflicts[each.key]}."
     }
     precondition {
@@ -153,7 +157,8 @@ resource "digitalocean_record" "dns" {
   )
   lifecycle {
     precondition {
-      condition     = local.dns_conflicts[each.value.set] == ""
+      # Checked on the set's first target only: one message per set.
+      condition     = local.dns_servable[each.value.set] || each.value.target != each.value.targets[0]
       error_message = "DNS: ${local.dns_conflicts[each.value.set]}."
     }
   }
