@@ -114,6 +114,7 @@ func TestPlatformPlanChecks(t *testing.T) {
 			// Mailu renders in the plan with every secret (its secret key).
 			if pe.allKnown {
 				t.Run("mail relay", func(t *testing.T) { checkMailRelay(t, p) })
+				t.Run("apache workers", func(t *testing.T) { checkApacheWorkers(t, p) })
 			}
 			// Alertmanager receives real alerts once, in the plan with
 			// every secret (its heartbeat URL among them).

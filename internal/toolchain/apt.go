@@ -28,6 +28,9 @@ func AptPackages() []string {
 		"php-cli",
 		"php-mysql",
 		"wordpress",
+		// The prefork MPM of the php:*-apache images, run with the planned
+		// mpm_prefork.conf of WordPress and Nextcloud (stacks/apache_test.go).
+		"apache2",
 		// infra migrate dav is tested between two real CalDAV/CardDAV
 		// servers (internal/davmigrate): Debian's Radicale.
 		"radicale",
