@@ -65,8 +65,8 @@ type Report struct {
 type Fit struct {
 	Size  string
 	Nodes int
-	// Nodes is the node pool's monthly price, Total the whole bill with
-	// this pool.
+	// NodesMonthly is the node pool's monthly price, Total the whole
+	// bill with this pool.
 	NodesMonthly, Total float64
 	Alloc               Demand // allocatable of the whole pool
 	Steady, Peak        Demand // requests all the time, and in the nightly peak hour
