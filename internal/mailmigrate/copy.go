@@ -298,12 +298,6 @@ func (r *accountRun) match(folder string, uv, tuv uint32, src, tgt []msgInfo) []
 	return out
 }
 
-// Fetch bodies in batches: fewer round trips, bounded memory.
-const (
-	batchMessages = 100
-	batchBytes    = 16 << 20
-)
-
 func (r *accountRun) copyFolder(ctx context.Context, p folderPlan) (FolderReport, error) {
 	fr := FolderReport{Source: p.Source, Target: p.Target}
 	st, err := r.src.selectMailbox(ctx, p.Source, true)
@@ -352,53 +346,8 @@ func (r *accountRun) copyFolder(ctx context.Context, p folderPlan) (FolderReport
 	}
 
 	vanished := map[uint32]bool{}
-	for len(todo) > 0 {
-		n, size := 0, int64(0)
-		for n < len(todo) && n < batchMessages && (n == 0 || size+todo[n].Size <= batchBytes) {
-			size += todo[n].Size
-			n++
-		}
-		batch := todo[:n]
-		todo = todo[n:]
-		uids := make([]uint32, len(batch))
-		for i, m := range batch {
-			uids[i] = m.UID
-		}
-		bodies := map[uint32][]byte{}
-		if err := r.src.fetchBodies(ctx, uids, func(uid uint32, body []byte) error {
-			bodies[uid] = body
-			return nil
-		}); err != nil {
-			return fr, fmt.Errorf("fetch messages from the source: %w", err)
-		}
-		for _, m := range batch {
-			body, ok := bodies[m.UID]
-			if !ok {
-				vanished[m.UID] = true
-				continue
-			}
-			if int64(len(body)) != m.Size {
-				return fr, fmt.Errorf("source message UID %d: RFC822.SIZE says %d bytes, the server sent %d: not copied (the copy could not be verified)", m.UID, m.Size, len(body))
-			}
-			tuv, tuid, err := r.dst.appendMessage(ctx, p.Target, m.Flags, m.Date, body)
-			if err != nil {
-				return fr, fmt.Errorf("store message UID %d (%d bytes) on the target: %w", m.UID, len(body), err)
-			}
-			if err := r.j.Put(record{Folder: p.Source, UIDValidity: st.UIDValidity, UID: m.UID, TargetFolder: p.Target,
-				TargetUV: tuv, TargetUID: tuid, MessageID: m.MessageID, Date: m.Date.Unix(), Size: m.Size, Flags: m.Flags}); err != nil {
-				return fr, err
-			}
-			fr.Copied++
-			if r.o.Copied != nil {
-				r.o.Copied(r.a.Address, p.Source)
-			}
-			if err := ctx.Err(); err != nil {
-				return fr, err
-			}
-		}
-		if fr.Copied > 0 && fr.Copied%1000 < n {
-			fmt.Fprintf(r.o.Out, "%s: %q: %d copied so far\n", r.a.Address, p.Source, fr.Copied)
-		}
+	if err := r.copyMessages(ctx, p, st.UIDValidity, todo, &fr, vanished); err != nil {
+		return fr, err
 	}
 	fr.Vanished = len(vanished)
 

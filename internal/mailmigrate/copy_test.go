@@ -1,19 +1,16 @@
 package mailmigrate
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"fullfrontend.be/infra/internal/testsupport/dovecottest"
 )
@@ -135,19 +132,34 @@ func TestCopy(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("interrupted run: err %v, want context.Canceled", err)
 		}
-		if _, copied, _, _, _ := totals(reps); copied != 1234 {
-			t.Fatalf("interrupted run copied %d, want 1234", copied)
+		// The rest of the batch confirmed with the 1234th message is
+		// journaled and counted too.
+		_, first, _, _, _ := totals(reps)
+		if first < 1234 || first >= 1234+batchMessages {
+			t.Fatalf("interrupted run copied %d, want 1234 to the end of its batch", first)
+		}
+		if n := len(dst.FetchAll(t, alice)); n != first {
+			t.Fatalf("target holds %d messages, the interrupted run counted %d", n, first)
 		}
 		var out bytes.Buffer
 		reps, err = Copy(context.Background(), e.options(dst, state, &out))
 		if err != nil {
 			t.Fatalf("resumed copy: %v\n%s", err, out.String())
 		}
-		if _, copied, there, after, _ := totals(reps); copied+there != total || after != total || copied != total-1234 {
-			t.Fatalf("resumed: copied %d already there %d after %d, want %d + 1234 = %d\n%s", copied, there, after, total-1234, total, out.String())
+		if _, copied, there, after, _ := totals(reps); copied != total-first || there != first || after != total {
+			t.Fatalf("resumed: copied %d already there %d after %d, want %d + %d = %d\n%s", copied, there, after, total-first, first, total, out.String())
 		}
 		checkTarget(t, e, dst)
 	})
+
+	// A run stopped while the target stores messages whose OK has not come
+	// back: with MULTIAPPEND (a batch in one command) and with pipelined
+	// APPENDs (a target without MULTIAPPEND).
+	for _, hide := range [][]string{nil, {"MULTIAPPEND"}} {
+		t.Run("stopped while the target stores a batch: journal only what was confirmed, no duplicate"+appendMode(hide), func(t *testing.T) {
+			testStoppedMidBatch(t, e, hide)
+		})
+	}
 
 	t.Run("lost journal: nothing copied twice", func(t *testing.T) {
 		dst := e.newTarget(t)
@@ -160,8 +172,12 @@ func TestCopy(t *testing.T) {
 				cancel()
 			}
 		}
-		_, _ = Copy(ctx, o)
+		reps, _ := Copy(ctx, o)
 		cancel()
+		_, first, _, _, _ := totals(reps)
+		if first < 2000 || first >= 2000+batchMessages {
+			t.Fatalf("interrupted run copied %d, want 2000 to the end of its batch", first)
+		}
 		if err := os.RemoveAll(state); err != nil {
 			t.Fatal(err)
 		}
@@ -170,125 +186,47 @@ func TestCopy(t *testing.T) {
 		if err != nil {
 			t.Fatalf("copy without journal: %v\n%s", err, out.String())
 		}
-		if _, copied, there, after, _ := totals(reps); there != 2000 || copied != total-2000 || after != total {
-			t.Fatalf("without journal: copied %d already there %d after %d, want %d, 2000, %d\n%s", copied, there, after, total-2000, total, out.String())
+		if _, copied, there, after, _ := totals(reps); there != first || copied != total-first || after != total {
+			t.Fatalf("without journal: copied %d already there %d after %d, want %d, %d, %d\n%s", copied, there, after, total-first, first, total, out.String())
 		}
 		checkTarget(t, e, dst)
 	})
-}
-
-// lossyProxy stands between the copy and a real target and swallows the
-// drop-th APPEND while answering OK: a target that loses a message
-// without saying so, which only the counts after can catch.
-func lossyProxy(t *testing.T, ca *dovecottest.CA, target string, drop int) string {
-	t.Helper()
-	cert, err := tls.LoadX509KeyPair(ca.CertFile, ca.KeyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	appendRe := regexp.MustCompile(`^(\S+) APPEND .* \{(\d+)\+\}\r\n$`)
-	appends := 0
-	go func() {
-		for {
-			client, err := l.Accept()
-			if err != nil {
-				return
-			}
-			server, err := tls.Dial("tcp", target, ca.TLS())
-			if err != nil {
-				client.Close()
-				continue
-			}
-			var mu sync.Mutex
-			go func() {
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := server.Read(buf)
-					if n > 0 {
-						mu.Lock()
-						_, _ = client.Write(buf[:n])
-						mu.Unlock()
-					}
-					if err != nil {
-						client.Close()
-						return
-					}
-				}
-			}()
-			go func() {
-				defer server.Close()
-				r := bufio.NewReader(client)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					m := appendRe.FindStringSubmatch(line)
-					if m == nil {
-						if _, err := server.Write([]byte(line)); err != nil {
-							return
-						}
-						continue
-					}
-					n, _ := strconv.Atoi(m[2])
-					lit := make([]byte, n)
-					if _, err := io.ReadFull(r, lit); err != nil {
-						return
-					}
-					end, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if appends++; appends == drop {
-						mu.Lock()
-						_, _ = client.Write([]byte(m[1] + " OK Append completed.\r\n"))
-						mu.Unlock()
-						continue
-					}
-					if _, err := server.Write(append(append([]byte(line), lit...), end...)); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return l.Addr().String()
 }
 
 func TestCopyDetectsLoss(t *testing.T) {
 	e := newSourceEnv(t, 300)
 	total := len(e.data.msgs)
 
-	t.Run("a target that drops a message fails the run naming the folder", func(t *testing.T) {
-		dst := e.newTarget(t)
-		state := t.TempDir()
-		o := e.options(dst, state, &bytes.Buffer{})
-		o.Target.Addr = lossyProxy(t, e.ca, dst.Addr, 10)
-		_, err := Copy(context.Background(), o)
-		var me *MissingError
-		if !errors.As(err, &me) {
-			t.Fatalf("copy through a lossy target: err %v, want a MissingError", err)
-		}
-		if !strings.Contains(err.Error(), `"INBOX" -> "INBOX": 1 of 300 source messages not found on the target (target holds 299)`) {
-			t.Fatalf("error does not name the folder and the counts: %v", err)
-		}
-		// The next run, with a target that keeps what it is given, copies
-		// the lost message and nothing else.
-		var out bytes.Buffer
-		reps, err := Copy(context.Background(), e.options(dst, state, &out))
-		if err != nil {
-			t.Fatalf("second run: %v\n%s", err, out.String())
-		}
-		if _, copied, _, after, _ := totals(reps); copied != 1 || after != total {
-			t.Fatalf("second run copied %d, target holds %d; want 1 and %d\n%s", copied, after, total, out.String())
-		}
-		checkTarget(t, e, dst)
-	})
+	for _, hide := range [][]string{nil, {"MULTIAPPEND"}} {
+		t.Run("a target that drops a message fails the run naming the folder"+appendMode(hide), func(t *testing.T) {
+			dst := e.newTarget(t)
+			state := t.TempDir()
+			o := e.options(dst, state, &bytes.Buffer{})
+			proxy := newAppendProxy(t, e.ca, dst.Addr)
+			proxy.drop = 10
+			proxy.hide = hide
+			o.Target.Addr = proxy.addr
+			_, err := Copy(context.Background(), o)
+			var me *MissingError
+			if !errors.As(err, &me) {
+				t.Fatalf("copy through a lossy target: err %v, want a MissingError", err)
+			}
+			if !strings.Contains(err.Error(), `"INBOX" -> "INBOX": 1 of 300 source messages not found on the target (target holds 299)`) {
+				t.Fatalf("error does not name the folder and the counts: %v", err)
+			}
+			// The next run, with a target that keeps what it is given, copies
+			// the lost message and nothing else.
+			var out bytes.Buffer
+			reps, err := Copy(context.Background(), e.options(dst, state, &out))
+			if err != nil {
+				t.Fatalf("second run: %v\n%s", err, out.String())
+			}
+			if _, copied, _, after, _ := totals(reps); copied != 1 || after != total {
+				t.Fatalf("second run copied %d, target holds %d; want 1 and %d\n%s", copied, after, total, out.String())
+			}
+			checkTarget(t, e, dst)
+		})
+	}
 
 	t.Run("refusals: untrusted certificate, wrong password", func(t *testing.T) {
 		dst := e.newTarget(t)
@@ -409,4 +347,67 @@ func TestCopyDelta(t *testing.T) {
 	if f := reps[0].Folders[0]; f.Copied != 0 || f.FlagsSynced != 0 {
 		t.Fatalf("third run: %+v", f)
 	}
+}
+
+func testStoppedMidBatch(t *testing.T, e *mailEnv, hide []string) {
+	total := len(e.data.msgs)
+	dst := e.newTarget(t)
+	state := t.TempDir()
+	proxy := newAppendProxy(t, e.ca, dst.Addr)
+	proxy.hold = 1500 // its command reaches the target, the OK never comes back
+	proxy.hide = hide
+	o := e.options(dst, state, &bytes.Buffer{})
+	o.Target.Addr = proxy.addr
+	var counted atomic.Int64
+	o.Copied = func(string, string) { counted.Add(1) }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		// Once the client has taken in every OK that reached it: what
+		// is left is only what the target stored without saying so.
+		<-proxy.held
+		for range 1000 {
+			proxy.mu.Lock()
+			confirmed := proxy.confirmed
+			proxy.mu.Unlock()
+			if counted.Load() >= int64(confirmed) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+	}()
+	reps, err := Copy(ctx, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err %v, want context.Canceled", err)
+	}
+	_, first, _, _, _ := totals(reps)
+	proxy.mu.Lock()
+	confirmed, unconfirmed, multi := proxy.confirmed, proxy.heldCount, proxy.multiAppend
+	proxy.mu.Unlock()
+	if (multi > 0) != (len(hide) == 0) {
+		t.Fatalf("%d MULTIAPPEND command(s) with %v hidden", multi, hide)
+	}
+	j, err := openJournal(state, o.Source.Addr, alice, o.Target.Addr, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	journaled := len(j.Recs)
+	j.Close()
+	onTarget := len(dst.FetchAll(t, alice))
+	if first != confirmed || journaled != confirmed || onTarget < confirmed+unconfirmed || confirmed < 1400 {
+		t.Fatalf("counted %d, journaled %d, target confirmed %d and holds %d; want the %d unconfirmed message(s) (and any sent after) on the target only",
+			first, journaled, confirmed, onTarget, unconfirmed)
+	}
+	// The next run finds the unconfirmed messages by their identity.
+	var out bytes.Buffer
+	o.Out, o.Copied = &out, nil
+	reps, err = Copy(context.Background(), o)
+	if err != nil {
+		t.Fatalf("resumed copy: %v\n%s", err, out.String())
+	}
+	if _, copied, there, after, _ := totals(reps); copied != total-onTarget || there != onTarget || after != total {
+		t.Fatalf("resumed: copied %d already there %d after %d, want %d, %d, %d\n%s", copied, there, after, total-onTarget, onTarget, total, out.String())
+	}
+	checkTarget(t, e, dst)
 }

@@ -131,21 +131,48 @@ type quoted string
 // hands every untagged response to onData and returns the tagged one; a
 // NO or BAD is an error that quotes the server.
 func (c *imapClient) run(ctx context.Context, parts []any, onData func(*resp) error) (*resp, error) {
-	if err := ctx.Err(); err != nil {
+	tag, err := c.send(ctx, parts, onData)
+	if err != nil {
 		return nil, err
+	}
+	r, err := c.readTagged(ctx, commandName(parts), onData)
+	switch {
+	case err != nil:
+		return nil, err
+	case r.tag != tag:
+		return nil, c.commandErr(ctx, commandName(parts), fmt.Errorf("response for unknown tag %q", r.tag))
+	case r.status != "OK":
+		return nil, c.commandErr(ctx, commandName(parts), fmt.Errorf("server answered %s %s", r.status, r.text))
+	}
+	return r, nil
+}
+
+func commandName(parts []any) string {
+	if s, ok := parts[0].(string); ok {
+		return strings.Fields(s)[0]
+	}
+	return ""
+}
+
+// commandErr names the server and the command; a cancelled run says so
+// instead (its connection was closed under the command).
+func (c *imapClient) commandErr(ctx context.Context, name string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("%s: %s: %w", c.addr, name, err)
+}
+
+// send writes one command and returns its tag without waiting for the
+// answer, except for the continuation a literal needs without LITERAL+
+// (untagged responses meanwhile go to onData).
+func (c *imapClient) send(ctx context.Context, parts []any, onData func(*resp) error) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
 	}
 	c.tagN++
 	tag := fmt.Sprintf("m%d", c.tagN)
-	name := ""
-	if s, ok := parts[0].(string); ok {
-		name = strings.Fields(s)[0]
-	}
-	fail := func(err error) (*resp, error) {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("%s: %s: %w", c.addr, name, err)
-	}
+	fail := func(err error) (string, error) { return "", c.commandErr(ctx, commandName(parts), err) }
 	if _, err := c.w.WriteString(tag + " "); err != nil {
 		return fail(err)
 	}
@@ -204,30 +231,32 @@ func (c *imapClient) run(ctx context.Context, parts []any, onData func(*resp) er
 	if err := c.w.Flush(); err != nil {
 		return fail(err)
 	}
+	return tag, nil
+}
+
+// readTagged reads responses up to the next tagged one, whatever its
+// status, handing the untagged ones to onData; name is the command the
+// errors mention.
+func (c *imapClient) readTagged(ctx context.Context, name string, onData func(*resp) error) (*resp, error) {
 	for {
 		r, err := c.readResp()
 		if err != nil {
-			return fail(err)
+			return nil, c.commandErr(ctx, name, err)
 		}
 		switch {
-		case r.tag == tag:
-			if r.status != "OK" {
-				return fail(fmt.Errorf("server answered %s %s", r.status, r.text))
-			}
-			return r, nil
 		case r.tag == "*":
 			if r.status == "BYE" {
-				return fail(fmt.Errorf("server closed the connection: %s", r.text))
+				return nil, c.commandErr(ctx, name, fmt.Errorf("server closed the connection: %s", r.text))
 			}
 			if onData != nil {
 				if err := onData(r); err != nil {
-					return fail(err)
+					return nil, c.commandErr(ctx, name, err)
 				}
 			}
 		case r.tag == "+":
-			return fail(errors.New("unexpected continuation request"))
+			return nil, c.commandErr(ctx, name, errors.New("unexpected continuation request"))
 		default:
-			return fail(fmt.Errorf("response for unknown tag %q", r.tag))
+			return r, nil
 		}
 	}
 }
@@ -827,17 +856,136 @@ func (c *imapClient) fetchBodies(ctx context.Context, uids []uint32, fn func(uid
 // appendMessage stores a message with its flags and INTERNALDATE; the
 // UIDs come from APPENDUID when the server has UIDPLUS (0 otherwise).
 func (c *imapClient) appendMessage(ctx context.Context, mailbox string, flags []string, date time.Time, body []byte) (uidValidity, uid uint32, err error) {
-	r, err := c.run(ctx, []any{"APPEND ", quoted(encodeMailbox(mailbox)), " (" + strings.Join(flags, " ") + ") ",
-		`"` + date.Format("02-Jan-2006 15:04:05 -0700") + `" `, literal(body)}, nil)
-	if err != nil {
+	uv, uids, err := c.appendMessages(ctx, mailbox, []appendItem{{flags, date, body}})
+	if err != nil || len(uids) != 1 {
 		return 0, 0, err
 	}
-	if f := strings.Fields(r.code); len(f) == 3 && strings.EqualFold(f[0], "APPENDUID") {
-		v, _ := strconv.ParseUint(f[1], 10, 32)
-		u, _ := strconv.ParseUint(f[2], 10, 32)
-		return uint32(v), uint32(u), nil
+	return uv, uids[0], nil
+}
+
+// appendItem is one message to store with APPEND.
+type appendItem struct {
+	flags []string
+	date  time.Time
+	body  []byte
+}
+
+// appendMessages stores msgs with one APPEND command: several messages
+// need MULTIAPPEND (RFC 3502), which the server stores in one transaction,
+// all or none, instead of one transaction per message. With LITERAL+ the
+// whole command goes out without waiting for the server. The UIDs come
+// from APPENDUID, in the order of msgs; nil when the server gives none
+// (no UIDPLUS) or not one per message.
+func (c *imapClient) appendMessages(ctx context.Context, mailbox string, msgs []appendItem) (uidValidity uint32, uids []uint32, err error) {
+	if len(msgs) > 1 && !c.has("MULTIAPPEND") {
+		return 0, nil, fmt.Errorf("%s does not announce MULTIAPPEND: append one message at a time", c.addr)
 	}
-	return 0, 0, nil
+	r, err := c.run(ctx, appendParts(mailbox, msgs), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	uidValidity, uids = appendUIDs(r, len(msgs))
+	return uidValidity, uids, nil
+}
+
+// appendEach stores each message with its own APPEND, all of them sent
+// before the first answer is read: with LITERAL+ a literal needs no
+// continuation, so the target stores one message while the next ones
+// travel. confirmed is called for each message the target stored, as its
+// OK arrives; a refusal does not stop the reading of the other answers,
+// so that every stored message is confirmed, and the first refusal is
+// returned. The answers, a few short lines per message, fit in the
+// socket buffers while the client is still sending.
+func (c *imapClient) appendEach(ctx context.Context, mailbox string, msgs []appendItem, confirmed func(i int, uidValidity, uid uint32) error) error {
+	if !c.has("LITERAL+") {
+		return fmt.Errorf("%s does not announce LITERAL+: append one message at a time", c.addr)
+	}
+	pending := map[string]int{}
+	for i, m := range msgs {
+		tag, err := c.send(ctx, appendParts(mailbox, []appendItem{m}), nil)
+		if err != nil {
+			return err
+		}
+		pending[tag] = i
+	}
+	var refused error
+	for len(pending) > 0 {
+		r, err := c.readTagged(ctx, "APPEND", nil)
+		if err != nil {
+			return err
+		}
+		i, ok := pending[r.tag]
+		if !ok {
+			return c.commandErr(ctx, "APPEND", fmt.Errorf("response for unknown tag %q", r.tag))
+		}
+		delete(pending, r.tag)
+		if r.status != "OK" {
+			if refused == nil {
+				refused = c.commandErr(ctx, "APPEND", fmt.Errorf("message %d of %d: server answered %s %s", i+1, len(msgs), r.status, r.text))
+			}
+			continue
+		}
+		var uid uint32
+		uv, uids := appendUIDs(r, 1)
+		if uids != nil {
+			uid = uids[0]
+		}
+		if err := confirmed(i, uv, uid); err != nil {
+			return err
+		}
+	}
+	return refused
+}
+
+// appendParts is an APPEND command of msgs (MULTIAPPEND when several).
+func appendParts(mailbox string, msgs []appendItem) []any {
+	parts := []any{"APPEND ", quoted(encodeMailbox(mailbox))}
+	for _, m := range msgs {
+		parts = append(parts, " ("+strings.Join(m.flags, " ")+") ", `"`+m.date.Format("02-Jan-2006 15:04:05 -0700")+`" `, literal(m.body))
+	}
+	return parts
+}
+
+// appendUIDs reads APPENDUID from the tagged OK of an APPEND of n
+// messages: nil UIDs when it is absent or does not name n messages.
+func appendUIDs(r *resp, n int) (uidValidity uint32, uids []uint32) {
+	f := strings.Fields(r.code)
+	if len(f) != 3 || !strings.EqualFold(f[0], "APPENDUID") {
+		return 0, nil
+	}
+	v, err := strconv.ParseUint(f[1], 10, 32)
+	uids = parseUIDSet(f[2])
+	if err != nil || len(uids) != n {
+		return 0, nil
+	}
+	return uint32(v), uids
+}
+
+// parseUIDSet expands an APPENDUID uid-set ("7", "7:9", "7,9:10"), in
+// its order; nil if it is not one.
+func parseUIDSet(s string) []uint32 {
+	var out []uint32
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, ":")
+		if !isRange {
+			hi = lo
+		}
+		a, err1 := strconv.ParseUint(lo, 10, 32)
+		b, err2 := strconv.ParseUint(hi, 10, 32)
+		if err1 != nil || err2 != nil || a == 0 || b == 0 {
+			return nil
+		}
+		if a > b {
+			a, b = b, a
+		}
+		if b-a >= 1<<20 {
+			return nil // more UIDs than any command sends
+		}
+		for u := a; u <= b; u++ {
+			out = append(out, uint32(u))
+		}
+	}
+	return out
 }
 
 // store changes flags of messages of the selected mailbox: op is

@@ -124,6 +124,17 @@ func TestUIDSet(t *testing.T) {
 		if got := uidSet(tc.in); got != tc.want {
 			t.Errorf("uidSet(%v) = %q, want %q", tc.in, got, tc.want)
 		}
+		if got := parseUIDSet(tc.want); !reflect.DeepEqual(got, tc.in) {
+			t.Errorf("parseUIDSet(%q) = %v, want %v", tc.want, got, tc.in)
+		}
+	}
+	if got := parseUIDSet("9:7"); !reflect.DeepEqual(got, []uint32{7, 8, 9}) {
+		t.Errorf("parseUIDSet(9:7) = %v", got)
+	}
+	for _, bad := range []string{"", "0", "1:*", "a", "1,,2", "1:4294967295"} {
+		if got := parseUIDSet(bad); got != nil {
+			t.Errorf("parseUIDSet(%q) = %v, want nil", bad, got)
+		}
 	}
 }
 
