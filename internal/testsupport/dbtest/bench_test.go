@@ -81,10 +81,12 @@ func TestLargeBackupAndRestore(t *testing.T) {
 			as := Unprivileged(t)
 			work := as.Dir(t, "dbtest-bench-")
 			start = time.Now()
-			if r := script(t, e.name, "backup.sh", Account{}, backupEnv(conn, bucket, work), ""); r.Code != 0 {
-				t.Fatalf("backup.sh: %s", r)
+			b := script(t, e.name, "backup.sh", Account{}, backupEnv(conn, bucket, work), "")
+			if b.Code != 0 {
+				t.Fatalf("backup.sh: %s", b)
 			}
 			backup := time.Since(start)
+			checkMemory(t, e.name, "backup.sh", b)
 			runs := bucket.Runs(t, e.name)
 			if len(runs) != 1 {
 				t.Fatalf("runs: %v", runs)
@@ -97,6 +99,7 @@ func TestLargeBackupAndRestore(t *testing.T) {
 				t.Fatalf("restore-check.sh: %s", r)
 			}
 			restore := time.Since(start)
+			checkMemory(t, e.name, "restore-check.sh", r)
 			if !strings.Contains(r.Stdout, fmt.Sprintf(`database="bench"} %d`, e.rows)) {
 				t.Errorf("restore check did not count %d rows:\n%s", e.rows, r.Stdout)
 			}

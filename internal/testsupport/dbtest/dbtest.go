@@ -148,6 +148,9 @@ type Result struct {
 	Code   int
 	Stdout string
 	Stderr string
+	// PeakMemory is the most memory the command's processes took at once
+	// (see memorySampler), in bytes.
+	PeakMemory int64
 }
 
 func (r Result) String() string {
@@ -176,8 +179,16 @@ func Run(t testing.TB, as Account, env []string, stdin string, name string, args
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	as.apply(cmd)
-	err := cmd.Run()
-	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	var err error
+	var peak int64
+	if err = cmd.Start(); err == nil {
+		// The scratch servers of the restore checks live under the
+		// script's work directory.
+		mem := sampleMemory(cmd.Process.Pid, workDir(env))
+		err = cmd.Wait()
+		peak = mem.Peak()
+	}
+	res := Result{Stdout: stdout.String(), Stderr: stderr.String(), PeakMemory: peak}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
@@ -187,6 +198,16 @@ func Run(t testing.TB, as Account, env []string, stdin string, name string, args
 		t.Fatalf("run %s: %v", name, err)
 	}
 	return res
+}
+
+// workDir is BACKUP_WORK_DIR of env, "" without one.
+func workDir(env []string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "BACKUP_WORK_DIR="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // DefaultPath is PATH with the PostgreSQL binaries directory appended, as in

@@ -152,6 +152,7 @@ func TestMariaDBBackupAndRestoreCheck(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("backup.sh: %s", r)
 	}
+	checkMemory(t, "mariadb", "backup.sh", r)
 	runs := bucket.Runs(t, "mariadb")
 	if len(runs) != 1 {
 		t.Fatalf("complete runs after one backup: %v", runs)
@@ -169,6 +170,7 @@ func TestMariaDBBackupAndRestoreCheck(t *testing.T) {
 		if r.Code != 0 {
 			t.Fatalf("restore-check.sh: %s", r)
 		}
+		checkMemory(t, "mariadb", "restore-check.sh", r)
 		for _, want := range []string{
 			`fullfrontend_db_restore_check_success{engine="mariadb"} 1`,
 			`fullfrontend_db_restore_check_rows{engine="mariadb",database="wordpress"} 3003`,

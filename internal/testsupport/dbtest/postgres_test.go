@@ -181,6 +181,7 @@ func TestPostgresBackupAndRestoreCheck(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("backup.sh: %s", r)
 	}
+	checkMemory(t, "postgres", "backup.sh", r)
 	runs := bucket.Runs(t, "postgres")
 	if len(runs) != 1 {
 		t.Fatalf("complete runs after one backup: %v", runs)
@@ -203,6 +204,7 @@ func TestPostgresBackupAndRestoreCheck(t *testing.T) {
 		if r.Code != 0 {
 			t.Fatalf("restore-check.sh: %s", r)
 		}
+		checkMemory(t, "postgres", "restore-check.sh", r)
 		for _, want := range []string{
 			`fullfrontend_db_restore_check_success{engine="postgres"} 1`,
 			`fullfrontend_db_restore_check_rows{engine="postgres",database="n8n"} 1503`,

@@ -65,6 +65,24 @@ func script(t *testing.T, engine, name string, as Account, env []string, stdin s
 	return Run(t, as, env, stdin, "/bin/sh", append([]string{path}, args...)...)
 }
 
+// jobMemoryLimits are the memory limits of the backup and restore-check
+// containers (modules/database/main.tf, dump_jobs; docs/capacity.md).
+var jobMemoryLimits = map[string]int64{"backup.sh": 512 << 20, "restore-check.sh": 1 << 30}
+
+// checkMemory holds a script's measured peak to its container's limit; the
+// figure goes into docs/capacity.md (run with -v).
+func checkMemory(t *testing.T, engine, name string, r Result) {
+	t.Helper()
+	limit := jobMemoryLimits[name]
+	t.Logf("%s %s: peak memory %d MiB (PSS of its processes and its scratch server), limit %d MiB", engine, name, r.PeakMemory>>20, limit>>20)
+	switch {
+	case r.PeakMemory == 0:
+		t.Errorf("%s %s: no memory measured: the sampler read nothing", engine, name)
+	case r.PeakMemory > limit:
+		t.Errorf("%s %s took %d MiB, over its container's limit of %d MiB: raise it in modules/database/main.tf", engine, name, r.PeakMemory>>20, limit>>20)
+	}
+}
+
 // created returns the "init: created ..." lines of an init run.
 func created(out string) []string {
 	var lines []string
