@@ -11,8 +11,10 @@
 // box's Dovecot to Mailu's. Folders are paired by special use (Sent,
 // Drafts, Trash, Junk, Archive) and else by path, the hierarchy separator
 // translated and names carried in modified UTF-7. Each message goes with
-// APPEND, its flags and INTERNALDATE kept. The source is only read
-// (EXAMINE, BODY.PEEK).
+// APPEND, its flags and INTERNALDATE kept, in batches: one MULTIAPPEND
+// per batch (else pipelined APPENDs with LITERAL+), the next batch
+// fetched meanwhile; a message is journaled once the target confirmed
+// it. The source is only read (EXAMINE, BODY.PEEK).
 //
 // A message is on the target when the journal (state directory, one
 // JSON-lines file per account, keyed by source folder, UIDVALIDITY and
