@@ -106,7 +106,7 @@ run "prod" {
     error_message = "one server at a time (each start migrates), on port 3000"
   }
   assert {
-    condition     = nonsensitive(yamldecode(kubectl_manifest.worker.yaml_body).spec.template.spec.containers[0].resources) == { requests = { cpu = "250m", memory = "1Gi" }, limits = { memory = "2Gi" } }
+    condition     = nonsensitive(yamldecode(kubectl_manifest.worker.yaml_body).spec.template.spec.containers[0].resources) == { requests = { cpu = "250m", memory = "256Mi" }, limits = { memory = "2Gi" } }
     error_message = "the worker needs CPU and memory requests and a memory limit"
   }
   assert {

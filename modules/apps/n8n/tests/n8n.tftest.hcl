@@ -128,7 +128,7 @@ run "prod" {
     error_message = "one pod at a time on the single-node PVC, and no PDB blocking node drains"
   }
   assert {
-    condition     = yamldecode(helm_release.n8n.values[0]).resources.main.requests == { cpu = "100m", memory = "384Mi" } && yamldecode(helm_release.n8n.values[0]).resources.main.limits.memory == "1Gi" && yamldecode(helm_release.n8n.values[0]).resources.main.limits.cpu == null
+    condition     = yamldecode(helm_release.n8n.values[0]).resources.main.requests == { cpu = "100m", memory = "512Mi" } && yamldecode(helm_release.n8n.values[0]).resources.main.limits.memory == "1Gi" && yamldecode(helm_release.n8n.values[0]).resources.main.limits.cpu == null
     error_message = "the n8n container needs CPU and memory requests, a memory limit and no CPU limit (null removes the chart's default)"
   }
   assert {

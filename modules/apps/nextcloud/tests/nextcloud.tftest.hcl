@@ -173,7 +173,7 @@ run "prod" {
   }
   assert {
     condition = (
-      yamldecode(helm_release.nextcloud.values[0]).resources == { requests = { cpu = "100m", memory = "384Mi" }, limits = { memory = "1536Mi" } } &&
+      yamldecode(helm_release.nextcloud.values[0]).resources == { requests = { cpu = "100m", memory = "512Mi" }, limits = { memory = "2560Mi" } } &&
       yamldecode(helm_release.nextcloud.values[0]).cronjob.cronjob.resources == { requests = { cpu = "50m", memory = "128Mi" }, limits = { memory = "768Mi" } }
     )
     error_message = "the Nextcloud and cron containers need CPU and memory requests and a memory limit"

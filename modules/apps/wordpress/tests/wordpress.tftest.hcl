@@ -24,6 +24,10 @@ variables {
 run "prod" {
   command = plan
   assert {
+    condition     = strcontains(yamldecode(kubectl_manifest.apache.yaml_body).data["mpm_prefork.conf"], "MaxRequestWorkers       6\n") && contains([for m in yamldecode(kubectl_manifest.deployment.yaml_body).spec.template.spec.containers[0].volumeMounts : m.mountPath], "/etc/apache2/mods-available/mpm_prefork.conf")
+    error_message = "Apache runs 6 workers (1Gi / 160 MiB), from the mounted mpm_prefork.conf"
+  }
+  assert {
     condition     = output.url == "https://fullfrontend.be" && output.backup_schedule == "wordpress-daily" && output.pvc_name == "wp-content"
     error_message = "WordPress is served at https://<root_domain>, with its wp-content PVC and its Velero schedule wordpress-daily"
   }
