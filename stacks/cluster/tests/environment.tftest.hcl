@@ -42,8 +42,8 @@ run "cluster_shape" {
     error_message = "the maintenance window must be the configured one"
   }
   assert {
-    condition     = digitalocean_kubernetes_cluster.main.node_pool[0].auto_scale && digitalocean_kubernetes_cluster.main.node_pool[0].min_nodes == 3 && digitalocean_kubernetes_cluster.main.node_pool[0].max_nodes == 4
-    error_message = "the default node pool must autoscale between 3 and 4 nodes (every app within 75 % of allocatable, TestCostOfDefaultProdPlan)"
+    condition     = digitalocean_kubernetes_cluster.main.node_pool[0].auto_scale && digitalocean_kubernetes_cluster.main.node_pool[0].size == "s-4vcpu-8gb" && digitalocean_kubernetes_cluster.main.node_pool[0].min_nodes == 2 && digitalocean_kubernetes_cluster.main.node_pool[0].max_nodes == 3
+    error_message = "the default node pool must be s-4vcpu-8gb autoscaling between 2 and 3 nodes (the cheapest pool that fits, TestCostOfDefaultProdPlan)"
   }
   assert {
     condition     = digitalocean_vpc.main.ip_range == "10.110.0.0/20" && digitalocean_vpc.main.region == "fra1"
