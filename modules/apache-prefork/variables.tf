@@ -21,3 +21,19 @@ variable "min_workers" {
   type        = number
   default     = 2
 }
+
+variable "name" {
+  description = "Name of the ConfigMap that holds mpm_prefork.conf (for example wordpress-apache)."
+  type        = string
+}
+
+variable "namespace" {
+  description = "Namespace of the ConfigMap: the application's."
+  type        = string
+}
+
+variable "labels" {
+  description = "Labels of the ConfigMap (the application's common labels)."
+  type        = map(string)
+  default     = {}
+}

@@ -1,4 +1,10 @@
 # Workers × (PHP memory_limit + 32 MiB) within the container's limit.
+mock_provider "kubectl" {}
+
+variables {
+  name      = "app-apache"
+  namespace = "app"
+}
 
 run "wordpress" {
   command = plan
@@ -13,6 +19,14 @@ run "wordpress" {
   assert {
     condition     = strcontains(output.conf, "MaxRequestWorkers       6\n") && strcontains(output.conf, "ServerLimit             6\n")
     error_message = "the configuration sets 6 workers"
+  }
+  assert {
+    condition     = yamldecode(kubectl_manifest.config.yaml_body).data["mpm_prefork.conf"] == output.conf && yamldecode(kubectl_manifest.config.yaml_body).metadata.namespace == "app"
+    error_message = "the ConfigMap holds the configuration, in the application's namespace"
+  }
+  assert {
+    condition     = output.volume.configMap.name == "app-apache" && output.volume_mount.name == output.volume.name && output.pod_annotations["fullfrontend.be/apache-hash"] == sha256(output.conf)
+    error_message = "the pod mounts the ConfigMap and restarts when it changes"
   }
 }
 
@@ -34,7 +48,7 @@ run "too_small_a_limit" {
     memory_limit         = "768Mi"
     php_memory_limit_mib = 512
   }
-  expect_failures = [output.workers]
+  expect_failures = [kubectl_manifest.config]
 }
 
 run "not_a_quantity" {

@@ -271,18 +271,11 @@ resource "kubectl_manifest" "ingress" {
 # 512 MB per process).
 module "apache" {
   source               = "../../apache-prefork"
+  name                 = "nextcloud-apache"
+  namespace            = module.common.namespace
+  labels               = module.common.labels
   memory_limit         = var.resources.nextcloud.limits.memory
   php_memory_limit_mib = 512
-}
-
-resource "kubectl_manifest" "apache" {
-  server_side_apply = true
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "ConfigMap"
-    metadata   = { name = "nextcloud-apache", namespace = module.common.namespace, labels = module.common.labels }
-    data       = { "mpm_prefork.conf" = module.apache.conf }
-  })
 }
 
 resource "helm_release" "nextcloud" {
@@ -306,9 +299,8 @@ resource "helm_release" "nextcloud" {
       image = { registry = "docker.io", repository = "library/nextcloud", tag = var.image_tag, pullPolicy = "IfNotPresent" }
 
       podLabels = { "app.kubernetes.io/part-of" = var.app.name }
-      # A new Apache config restarts the pod (subPath mounts do not follow
-      # ConfigMap updates).
-      podAnnotations = { "fullfrontend.be/apache-hash" = sha256(module.apache.conf) }
+      # A new Apache config restarts the pod.
+      podAnnotations = module.apache.pod_annotations
 
       replicaCount = 1
       hpa          = { enabled = false }
@@ -341,8 +333,8 @@ resource "helm_release" "nextcloud" {
 
         # Apache's workers sized to the memory limit (modules/apache-prefork),
         # also mounted in the cron job (harmless there: no Apache).
-        extraVolumes      = [{ name = "apache", configMap = { name = "nextcloud-apache" } }]
-        extraVolumeMounts = [{ name = "apache", mountPath = "/etc/apache2/mods-available/mpm_prefork.conf", subPath = "mpm_prefork.conf", readOnly = true }]
+        extraVolumes      = [module.apache.volume]
+        extraVolumeMounts = [module.apache.volume_mount]
 
         # fsGroup 33 (www-data) as the chart's default; seccomp for the
         # cron job's restricted container and the baseline pod alike.
@@ -443,5 +435,5 @@ resource "helm_release" "nextcloud" {
     }),
   ]
 
-  depends_on = [module.common, kubectl_manifest.secrets, kubectl_manifest.apache]
+  depends_on = [module.common, kubectl_manifest.secrets, module.apache]
 }

@@ -122,18 +122,11 @@ resource "kubectl_manifest" "config" {
 # 256M only on admin pages).
 module "apache" {
   source               = "../../apache-prefork"
+  name                 = "wordpress-apache"
+  namespace            = module.common.namespace
+  labels               = module.common.labels
   memory_limit         = var.resources.limits.memory
   php_memory_limit_mib = 128
-}
-
-resource "kubectl_manifest" "apache" {
-  server_side_apply = true
-  yaml_body = yamlencode({
-    apiVersion = "v1"
-    kind       = "ConfigMap"
-    metadata   = { name = "wordpress-apache", namespace = module.common.namespace, labels = module.common.labels }
-    data       = { "mpm_prefork.conf" = module.apache.conf }
-  })
 }
 
 resource "kubectl_manifest" "tracker" {
@@ -164,10 +157,7 @@ resource "kubectl_manifest" "deployment" {
           labels = merge(module.common.labels, local.selector)
           # A new snippet or Apache config restarts the pod (subPath mounts do not follow
           # ConfigMap updates).
-          annotations = {
-            "fullfrontend.be/tracker-hash" = sha256(local.tracker_php)
-            "fullfrontend.be/apache-hash"  = sha256(module.apache.conf)
-          }
+          annotations = merge({ "fullfrontend.be/tracker-hash" = sha256(local.tracker_php) }, module.apache.pod_annotations)
         }
         spec = {
           securityContext = merge(local.pod_security, {
@@ -219,7 +209,7 @@ resource "kubectl_manifest" "deployment" {
                 # Core is copied here from the image at every start.
                 { name = "html", mountPath = "/var/www/html" },
                 { name = "wp-content", mountPath = "/var/www/html/wp-content" },
-                { name = "apache", mountPath = "/etc/apache2/mods-available/mpm_prefork.conf", subPath = "mpm_prefork.conf", readOnly = true },
+                module.apache.volume_mount,
               ],
               local.tracker ? [{ name = "mu-plugins", mountPath = "/var/www/html/wp-content/mu-plugins/fullfrontend-analytics.php", subPath = "fullfrontend-analytics.php", readOnly = true }] : [],
             )
@@ -228,7 +218,7 @@ resource "kubectl_manifest" "deployment" {
             [
               { name = "html", emptyDir = {} },
               { name = "wp-content", persistentVolumeClaim = { claimName = module.common.pvc_names[local.pvc] } },
-              { name = "apache", configMap = { name = "wordpress-apache" } },
+              module.apache.volume,
             ],
             local.tracker ? [{ name = "mu-plugins", configMap = { name = "wordpress-mu-plugins" } }] : [],
           )
@@ -236,7 +226,7 @@ resource "kubectl_manifest" "deployment" {
       }
     }
   })
-  depends_on = [kubectl_manifest.config, kubectl_manifest.tracker, kubectl_manifest.apache]
+  depends_on = [kubectl_manifest.config, kubectl_manifest.tracker, module.apache]
 }
 
 resource "kubectl_manifest" "service" {

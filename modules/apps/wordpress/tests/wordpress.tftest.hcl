@@ -24,7 +24,7 @@ variables {
 run "prod" {
   command = plan
   assert {
-    condition     = strcontains(yamldecode(kubectl_manifest.apache.yaml_body).data["mpm_prefork.conf"], "MaxRequestWorkers       6\n") && contains([for m in yamldecode(kubectl_manifest.deployment.yaml_body).spec.template.spec.containers[0].volumeMounts : m.mountPath], "/etc/apache2/mods-available/mpm_prefork.conf")
+    condition     = module.apache.workers == 6 && contains([for m in yamldecode(kubectl_manifest.deployment.yaml_body).spec.template.spec.containers[0].volumeMounts : m.mountPath], "/etc/apache2/mods-available/mpm_prefork.conf")
     error_message = "Apache runs 6 workers (1Gi / 160 MiB), from the mounted mpm_prefork.conf"
   }
   assert {
