@@ -30,7 +30,15 @@ repository directory: index.yaml and the packaged charts), and every pod it
 runs is counted: containers, sidecars, replicas, DaemonSets per node, and the
 CronJobs of the busiest hour of the week. The plan must have every secret
 given, or the objects that depend on them are unknown and cannot be counted.
-The report ends with the cheapest node pool of each Droplet size that fits.`,
+The report ends with the cheapest node pool of each Droplet size that fits.
+
+Outside this repository's test data, build the chart directory once per
+chart version change, from modules/chart-sources (one helm pull per chart):
+
+  helm pull traefik --repo https://traefik.github.io/charts --version 41.3.0 -d charts
+  helm pull oci://ghcr.io/n8n-io/n8n-helm-chart/n8n --version 1.11.0 -d charts
+  helm repo index charts
+  infra cost --charts charts cluster.json platform.json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			if charts == "" {

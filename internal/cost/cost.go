@@ -117,7 +117,7 @@ func Build(clusterJSON, platformJSON []byte, repoDir string, prices Prices) (Rep
 		return rep, fmt.Errorf("read platform plan: %w", err)
 	}
 	if err := platform.RenderAll(chartrender.NewRenderer(), repoDir, nil); err != nil {
-		return rep, fmt.Errorf("render the platform's charts from %s: %w", repoDir, err)
+		return rep, fmt.Errorf("render the platform's charts from %s: %w (the directory holds every chart of the plan as `helm pull` gives it, with an index.yaml from `helm repo index`: see `infra cost --help`)", repoDir, err)
 	}
 	if unknown := platform.Uncounted(); len(unknown) > 0 {
 		return rep, fmt.Errorf("the platform plan leaves %d objects unknown, so their pods cannot be counted: %s; plan with every secret given (APP_ENV=prod ./scripts/tofu-secrets.sh plan)",
