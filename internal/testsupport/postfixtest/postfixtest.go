@@ -141,8 +141,9 @@ func Start(t testing.TB, c Config) *Server {
 	for _, l := range c.PostconfMaster {
 		run("/bin/sh", "-c", fmt.Sprintf(`%s -c %s -Me "%s"`, postconf, s.conf, l))
 	}
-	for _, name := range c.Services {
-		port := freePort(t)
+	ports := freePorts(t, len(c.Services))
+	for i, name := range c.Services {
+		port := ports[i]
 		run(postconf, "-c", s.conf, "-Fe", fmt.Sprintf("%s/inet/service=127.0.0.1:%d", name, port))
 		s.Ports[name] = port
 	}
@@ -183,13 +184,20 @@ func Start(t testing.TB, c Config) *Server {
 	return s
 }
 
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// freePorts returns n distinct free loopback ports: each listener stays
+// open until all are chosen, or the kernel may hand out one port twice
+// (two services on one address, and Postfix keeps only the last).
+func freePorts(t testing.TB, n int) []int {
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // Log is what Postfix logged so far.
